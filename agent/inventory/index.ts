@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { OsName } from '../../protocol/index.js';
+import { AppwachtError, describeError, errorCode } from '../errors.js';
+import { linuxSources } from './sources.linux.js';
+import { macosSources } from './sources.macos.js';
+import { windowsSources } from './sources.windows.js';
+import { processSource } from './sources/processes.js';
+import type { CollectContext, InstalledApp, InventorySource, RawInventory, RawSourceResult, RunningProcess } from './types.js';
+
+export type * from './types.js';
+
+/** The one place that chooses OS-specific code. */
+const SOURCES_BY_OS: Record<OsName, InventorySource[]> = {
+  linux: linuxSources,
+  macos: macosSources,
+  windows: windowsSources,
+};
+
+export function currentOs(platform: NodeJS.Platform = process.platform): OsName {
+  if (platform === 'win32') return 'windows';
+  if (platform === 'darwin') return 'macos';
+  return 'linux';
+}
+
+async function timed(collect: () => Promise<unknown>): Promise<RawSourceResult> {
+  const start = performance.now();
+  try {
+    const data = await collect();
+    return { ok: true, ms: Math.round(performance.now() - start), data };
+  } catch (err) {
+    return { ok: false, ms: Math.round(performance.now() - start), error: { code: errorCode(err), message: describeError(err) } };
+  }
+}
+
+/**
+ * Collects the raw inventory of a machine or of a folder tree. Every source runs even when
+ * another fails; a failure is recorded with its reason. Processes are only listed on the live system.
+ */
+export async function collectRawInventory(
+  options: { os?: OsName; root?: string; processes?: boolean } = {},
+): Promise<RawInventory> {
+  const os = options.os ?? currentOs();
+  const root = options.root ?? '/';
+  const live = options.root === undefined && os === currentOs();
+  const ctx: CollectContext = { os, root, live };
+  const sources = SOURCES_BY_OS[os];
+  const results = await Promise.all(sources.map((s) => timed(() => s.collect(ctx))));
+  const raw: RawInventory = {
+    format: 'appwacht-raw-inventory',
+    version: 1,
+    os,
+    root,
+    collectedAt: new Date().toISOString(),
+    sources: Object.fromEntries(sources.map((s, i) => [s.id, results[i]!])),
+  };
+  if (live && options.processes !== false) raw.processes = await timed(() => processSource.collect(ctx));
+  return raw;
+}
+
+const RawSourceResultSchema = z.union([
+  z.object({ ok: z.literal(true), ms: z.number(), data: z.unknown() }),
+  z.object({ ok: z.literal(false), ms: z.number(), error: z.object({ code: z.string(), message: z.string() }) }),
+]);
+const RawInventorySchema = z.object({
+  format: z.literal('appwacht-raw-inventory'),
+  version: z.literal(1),
+  os: OsName,
+  root: z.string(),
+  collectedAt: z.string(),
+  sources: z.record(z.string(), RawSourceResultSchema),
+  processes: RawSourceResultSchema.optional(),
+});
+
+export class RawInventoryError extends AppwachtError {}
+
+/** Checks the envelope of a raw inventory read from disk; each source's data is checked by its parser. */
+export function validateRawInventory(value: unknown): RawInventory {
+  const result = RawInventorySchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new RawInventoryError(
+      'RAW_INVALID',
+      `not an Appwacht raw inventory: ${issue?.path.join('.') || '(top)'}: ${issue?.message}`,
+    );
+  }
+  return result.data as RawInventory;
+}
+
+/** Per-source outcome: read or not, how many records, what it had to skip. */
+export interface SourceReport {
+  id: string;
+  ok: boolean;
+  ms: number;
+  count: number;
+  error?: { code: string; message: string };
+  problems: string[];
+}
+
+export interface Inventory {
+  os: OsName;
+  collectedAt: string;
+  apps: InstalledApp[];
+  processes: RunningProcess[];
+  sources: SourceReport[];
+}
+
+const ALL_SOURCES = new Map<string, InventorySource>([...linuxSources, ...macosSources, ...windowsSources].map((s) => [s.id, s]));
+
+/** Runs one parser defensively: a parser that throws marks its source failed instead of failing the scan. */
+function parseOne<T>(
+  id: string,
+  result: RawSourceResult,
+  parse: ((raw: unknown) => { items: T[]; problems: string[] }) | undefined,
+) {
+  const failed = (error: { code: string; message: string }) => ({
+    report: { id, ok: false, ms: result.ms, count: 0, error, problems: [] },
+    items: [] as T[],
+  });
+  if (!result.ok) return failed(result.error);
+  if (!parse) return failed({ code: 'UNKNOWN_SOURCE', message: `no parser for source "${id}"` });
+  try {
+    const { items, problems } = parse(result.data);
+    return { report: { id, ok: true, ms: result.ms, count: items.length, problems }, items };
+  } catch (err) {
+    return failed({ code: errorCode(err) === 'UNKNOWN' ? 'PARSE' : errorCode(err), message: describeError(err) });
+  }
+}
+
+/** Pure: raw inventory → records. A source whose data cannot be parsed is reported as failed; the others still count. */
+export function parseRawInventory(raw: RawInventory): Inventory {
+  const apps: InstalledApp[] = [];
+  const sources: SourceReport[] = [];
+  for (const [id, result] of Object.entries(raw.sources)) {
+    const source = ALL_SOURCES.get(id);
+    const { report, items } = parseOne(
+      id,
+      result,
+      source &&
+        ((data) => {
+          const r = source.parse(data);
+          return { items: r.apps, problems: r.problems };
+        }),
+    );
+    sources.push(report);
+    apps.push(...items);
+  }
+  let processes: RunningProcess[] = [];
+  if (raw.processes) {
+    const { report, items } = parseOne(processSource.id, raw.processes, (data) => {
+      const r = processSource.parse(data);
+      return { items: r.processes, problems: r.problems };
+    });
+    sources.push(report);
+    processes = items;
+  }
+  return { os: raw.os, collectedAt: raw.collectedAt, apps, processes, sources };
+}

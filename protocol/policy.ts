@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { IsoDateTime, Localized, Slug } from './common.js';
+import { Matcher } from './matcher.js';
+
+/** An app the catalog does not know, described by the admin. */
+export const CustomApp = z.strictObject({
+  name: z.string().min(1).max(100),
+  match: Matcher,
+});
+export type CustomApp = z.infer<typeof CustomApp>;
+
+export const RuleAction = z.enum(['ban', 'warn']);
+export type RuleAction = z.infer<typeof RuleAction>;
+
+/** One banned (or warned-about) app: a catalog id or a custom matcher, never both. */
+export const PolicyRule = z
+  .strictObject({
+    id: Slug,
+    app: Slug.optional(),
+    custom: CustomApp.optional(),
+    action: RuleAction,
+    deadline: IsoDateTime,
+    message: Localized.optional(),
+  })
+  .refine((r) => (r.app === undefined) !== (r.custom === undefined), {
+    message: 'a rule names either a catalog app or a custom app',
+  });
+export type PolicyRule = z.infer<typeof PolicyRule>;
+
+export const Escalation = z.strictObject({
+  /** Report what would happen but never warn by mail or block. */
+  reportOnly: z.boolean(),
+  /** Days after the deadline (while still non-compliant) until the mail warning. */
+  mailWarningAfterDays: z.number().int().min(0).max(365),
+  /** Days after the deadline until mail/contacts/calendar sync is blocked. */
+  blockAfterDays: z.number().int().min(0).max(365),
+  /** A device that has not reported for this many hours is stale. */
+  staleAfterHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90),
+});
+export type Escalation = z.infer<typeof Escalation>;
+
+export const Policy = z.strictObject({
+  schema: z.literal(1),
+  /** Monotonic: an agent never accepts a version older than the one it has. */
+  version: z.number().int().min(1),
+  issuedAt: IsoDateTime,
+  /** After this an agent stops trusting the policy and says so (it keeps the last good one meanwhile). */
+  expiresAt: IsoDateTime.optional(),
+  organization: z.strictObject({
+    name: z.string().min(1).max(200),
+    support: z
+      .strictObject({
+        email: z.email().optional(),
+        phone: z.string().max(50).optional(),
+        url: z.url().optional(),
+      })
+      .refine((s) => s.email || s.phone || s.url, 'at least one support contact'),
+  }),
+  message: Localized,
+  rules: z.array(PolicyRule).max(500),
+  intervals: z.strictObject({
+    scanMinutes: z.number().int().min(1).max(1440),
+    heartbeatMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(7 * 1440),
+    policyRefreshMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(7 * 1440),
+  }),
+  escalation: Escalation,
+});
+export type Policy = z.infer<typeof Policy>;
+
+/**
+ * What the server sends: the policy's exact JSON bytes and an Ed25519 signature over them.
+ * Signing bytes rather than a parsed object avoids any canonicalisation question.
+ */
+export const SignedPolicy = z.strictObject({
+  keyId: z.string().regex(/^[0-9a-f]{16}$/),
+  payload: z.string().min(2).max(1_000_000),
+  signature: z.base64().max(200),
+});
+export type SignedPolicy = z.infer<typeof SignedPolicy>;

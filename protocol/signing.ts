@@ -1,0 +1,68 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import type { SignedPolicy } from './policy.js';
+
+/**
+ * Ed25519 policy signatures. Public keys travel as base64 of the raw 32 bytes (44 characters),
+ * short enough for an installer property or a registry value.
+ */
+
+export class SignatureError extends Error {
+  constructor(
+    readonly code: 'BAD_KEY' | 'KEY_MISMATCH' | 'BAD_SIGNATURE',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SignatureError';
+  }
+}
+
+export function publicKeyFromBase64(raw: string): KeyObject {
+  const bytes = Buffer.from(raw.trim(), 'base64');
+  if (bytes.length !== 32) throw new SignatureError('BAD_KEY', 'policy public key must be 32 bytes of base64 (Ed25519)');
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: bytes.toString('base64url') }, format: 'jwk' });
+}
+
+export function publicKeyToBase64(key: KeyObject): string {
+  const jwk = key.export({ format: 'jwk' });
+  if (jwk.crv !== 'Ed25519' || !jwk.x) throw new SignatureError('BAD_KEY', 'not an Ed25519 key');
+  return Buffer.from(jwk.x, 'base64url').toString('base64');
+}
+
+/** First 16 hex digits of the SHA-256 of the raw public key: names the key without revealing anything. */
+export function keyIdOf(publicKey: KeyObject): string {
+  return createHash('sha256')
+    .update(Buffer.from(publicKeyToBase64(publicKey), 'base64'))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+export function generateSigningKeys(): { privateKeyPem: string; publicKey: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    publicKey: publicKeyToBase64(publicKey),
+  };
+}
+
+export function signPayload(payload: string, privateKeyPem: string): SignedPolicy {
+  const privateKey = createPrivateKey(privateKeyPem);
+  const publicKey = createPublicKey(privateKey);
+  return {
+    keyId: keyIdOf(publicKey),
+    payload,
+    signature: sign(null, Buffer.from(payload, 'utf8'), privateKey).toString('base64'),
+  };
+}
+
+/** Returns the payload if the signature is valid for the pinned key; throws SignatureError otherwise. */
+export function verifyPayload(signed: SignedPolicy, publicKey: KeyObject): string {
+  if (signed.keyId !== keyIdOf(publicKey)) {
+    throw new SignatureError(
+      'KEY_MISMATCH',
+      `policy was signed with key ${signed.keyId}, this agent trusts ${keyIdOf(publicKey)}`,
+    );
+  }
+  const ok = verify(null, Buffer.from(signed.payload, 'utf8'), publicKey, Buffer.from(signed.signature, 'base64'));
+  if (!ok) throw new SignatureError('BAD_SIGNATURE', 'policy signature does not verify');
+  return signed.payload;
+}
