@@ -1,0 +1,6 @@
+import type { Command } from '../command.js';
+import { inventoryCommand } from './inventory.js';
+import { scanCommand } from './scan.js';
+
+/** Every `appwacht <command>`, in the order `--help` lists them. */
+export const commands: Command[] = [scanCommand, inventoryCommand];

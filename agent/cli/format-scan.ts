@@ -1,0 +1,96 @@
+import type { Finding, Lang, Occurrence } from '../../protocol/index.js';
+import { formatDate } from '../i18n.js';
+import type { SourceReport } from '../inventory/index.js';
+import type { ScanResult } from '../scan.js';
+
+/** Where the policy in force came from; shown so the employee knows what they are measured against. */
+export type PolicyOrigin = 'bundled' | 'file' | 'server';
+
+const T = {
+  title: { de: 'Appwacht – Prüfung dieses Geräts', en: 'Appwacht – check of this device' },
+  policy: {
+    de: (org: string, v: number, origin: PolicyOrigin) =>
+      `Richtlinie: ${org}, Version ${v} (${{ bundled: 'mitgeliefert', file: 'aus Datei', server: 'vom Server' }[origin]})`,
+    en: (org: string, v: number, origin: PolicyOrigin) =>
+      `Policy: ${org}, version ${v} (${{ bundled: 'bundled', file: 'from file', server: 'from server' }[origin]})`,
+  },
+  compliant: { de: 'Ergebnis: IN ORDNUNG – keine verbotene App gefunden.', en: 'Result: COMPLIANT – no banned app found.' },
+  warning: {
+    de: (n: number) => `Ergebnis: HINWEIS – ${n} unerwünschte App${n === 1 ? '' : 's'} gefunden.`,
+    en: (n: number) => `Result: WARNING – ${n} unwanted app${n === 1 ? '' : 's'} found.`,
+  },
+  violation: {
+    de: (n: number) => `Ergebnis: VERSTOSS – ${n} verbotene App${n === 1 ? '' : 's'} gefunden.`,
+    en: (n: number) => `Result: VIOLATION – ${n} banned app${n === 1 ? '' : 's'} found.`,
+  },
+  installed: { de: 'installiert', en: 'installed' },
+  running: { de: 'läuft', en: 'running' },
+  deadlineAhead: { de: (d: string) => `Frist: ${d}.`, en: (d: string) => `Deadline: ${d}.` },
+  deadlinePassed: {
+    de: (d: string, n: number) => `Frist: ${d} – seit ${n} Tag${n === 1 ? '' : 'en'} abgelaufen.`,
+    en: (d: string, n: number) => `Deadline: ${d} – passed ${n} day${n === 1 ? '' : 's'} ago.`,
+  },
+  whatToDo: { de: 'Was tun', en: 'What to do' },
+  support: { de: 'Fragen', en: 'Questions' },
+  sources: { de: 'Quellen', en: 'Sources' },
+  failed: { de: 'nicht lesbar', en: 'not readable' },
+  skipped: { de: 'übersprungen', en: 'skipped' },
+} as const;
+
+function describeInstall(o: Occurrence): string {
+  const parts = [o.source, o.name, o.version].filter(Boolean).join(' ');
+  return o.location ? `${parts} @ ${o.location}` : parts;
+}
+
+function formatFinding(f: Finding, lang: Lang): string[] {
+  const lines = [`  ✗ ${f.name}`];
+  for (const o of f.installs) lines.push(`      ${T.installed[lang]}: ${describeInstall(o)}${o.user ? ` (${o.user})` : ''}`);
+  for (const p of f.processes) lines.push(`      ${T.running[lang]}: ${p.name} (PID ${p.pid})${p.path ? ` ${p.path}` : ''}`);
+  return lines;
+}
+
+export function formatSources(sources: SourceReport[], lang: Lang): string[] {
+  return sources.map((s) => {
+    if (!s.ok) return `  ✗ ${s.id}: ${T.failed[lang]} – ${s.error?.message ?? ''} [${s.error?.code ?? ''}]`;
+    const problems = s.problems.length ? ` (${s.problems.length} ${T.skipped[lang]}: ${s.problems.slice(0, 2).join('; ')})` : '';
+    return `  ✓ ${s.id}: ${s.count}${problems}`;
+  });
+}
+
+/** The human-readable result of `appwacht scan`, in the employee's language. */
+export function formatScan(result: ScanResult, origin: PolicyOrigin, lang: Lang): string {
+  const { evaluation, policy } = result;
+  const { state, findings } = evaluation;
+  const lines = [T.title[lang], T.policy[lang](policy.organization.name, policy.version, origin), ''];
+  if (state.status === 'compliant') lines.push(T.compliant[lang]);
+  else lines.push(T[state.status][lang](findings.length));
+  for (const f of findings) lines.push(...formatFinding(f, lang));
+  if (state.deadline) {
+    const date = formatDate(state.deadline, lang);
+    lines.push('', state.pastDeadline ? T.deadlinePassed[lang](date, state.daysPastDeadline) : T.deadlineAhead[lang](date));
+  }
+  if (state.status !== 'compliant') {
+    const ruleMessages = new Set(
+      findings.map((f) => policy.rules.find((r) => r.id === f.ruleId)?.message?.[lang]).filter(Boolean),
+    );
+    lines.push(`${T.whatToDo[lang]}: ${[policy.message[lang], ...ruleMessages].join(' ')}`);
+    const s = policy.organization.support;
+    lines.push(`${T.support[lang]}: ${[s.email, s.phone, s.url].filter(Boolean).join(', ')}`);
+  }
+  lines.push('', `${T.sources[lang]}:`, ...formatSources(result.inventory.sources, lang));
+  return lines.join('\n') + '\n';
+}
+
+/** `appwacht scan --json`: stable field names for scripts and support. */
+export function scanJson(result: ScanResult, origin: PolicyOrigin) {
+  const { evaluation, policy, inventory } = result;
+  return {
+    status: evaluation.state.status,
+    state: evaluation.state,
+    findings: evaluation.findings,
+    sources: inventory.sources,
+    policy: { version: policy.version, organization: policy.organization.name, origin },
+    os: inventory.os,
+    scannedAt: result.scannedAt.toISOString(),
+  };
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { AppwachtError, UsageError, describeError } from '../errors.js';
+import { detectLang } from '../i18n.js';
+import { AGENT_VERSION } from '../version.js';
+import { ExitCode, type CliContext, type Command } from './command.js';
+import { commands } from './commands/index.js';
+
+const LANG_OPTION = { lang: { type: 'string' as const } };
+
+function overview(ctx: CliContext): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary[ctx.lang]}`);
+  return ctx.lang === 'de'
+    ? `Appwacht ${AGENT_VERSION} – hält verbotene Apps von Dienstgeräten fern.\n\nAufruf: appwacht <befehl> [optionen]\n\nBefehle:\n${lines.join('\n')}\n\nAllgemein: --help, --version, --lang de|en\nExit-Codes: 0 konform, 1 verbotene App gefunden, 2 Bedienungsfehler oder Fehler.\n`
+    : `Appwacht ${AGENT_VERSION} – keeps banned apps off service devices.\n\nUsage: appwacht <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nGeneral: --help, --version, --lang de|en\nExit codes: 0 compliant, 1 banned app found, 2 usage error or failure.\n`;
+}
+
+async function runCommand(command: Command, args: string[], ctx: CliContext): Promise<ExitCode> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { ...command.options, ...LANG_OPTION, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (err) {
+    throw new UsageError(describeError(err), { cause: err });
+  }
+  if (values.help) {
+    ctx.out(command.help[ctx.lang]);
+    return ExitCode.OK;
+  }
+  return command.run(values, ctx);
+}
+
+export async function main(argv: string[], base: Omit<CliContext, 'lang'>): Promise<ExitCode> {
+  const langIndex = argv.findIndex((a) => a === '--lang' || a.startsWith('--lang='));
+  const explicitLang =
+    langIndex < 0 ? undefined : argv[langIndex]!.includes('=') ? argv[langIndex]!.split('=')[1] : argv[langIndex + 1];
+  if (explicitLang !== undefined && explicitLang !== 'de' && explicitLang !== 'en') {
+    base.err(`appwacht: --lang must be "de" or "en"\n`);
+    return ExitCode.ERROR;
+  }
+  const ctx: CliContext = { ...base, lang: detectLang(explicitLang, base.env) };
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    ctx.out(overview(ctx));
+    return name === undefined ? ExitCode.ERROR : ExitCode.OK;
+  }
+  if (name === '--version' || name === '-v') {
+    ctx.out(`${AGENT_VERSION}\n`);
+    return ExitCode.OK;
+  }
+  const command = commands.find((c) => c.name === name);
+  try {
+    if (!command) throw new UsageError(ctx.lang === 'de' ? `unbekannter Befehl "${name}"` : `unknown command "${name}"`);
+    return await runCommand(command, rest, ctx);
+  } catch (err) {
+    const hint = command ? `appwacht ${command.name} --help` : 'appwacht --help';
+    if (err instanceof UsageError) {
+      ctx.err(`appwacht: ${err.message}\n${ctx.lang === 'de' ? 'Hilfe' : 'See'}: ${hint}\n`);
+    } else if (err instanceof AppwachtError) {
+      ctx.err(`appwacht: ${err.message} [${err.code}]\n`);
+    } else {
+      ctx.err(`appwacht: ${ctx.lang === 'de' ? 'unerwarteter Fehler' : 'unexpected error'}: ${describeError(err)}\n`);
+      if (base.env.APPWACHT_DEBUG) ctx.err(`${(err as Error).stack}\n`);
+    }
+    return ExitCode.ERROR;
+  }
+}
+
+/** Process entry: wires stdio and signals, then exits with the command's code once output is flushed. */
+export async function cli(): Promise<void> {
+  const controller = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
+  const code = await main(process.argv.slice(2), {
+    env: process.env,
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+    signal: controller.signal,
+  });
+  process.exitCode = code;
+}

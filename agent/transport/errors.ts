@@ -1,0 +1,33 @@
+import { AppwachtError } from '../errors.js';
+
+/**
+ * How a call to the server failed, as the caller needs to branch on it:
+ * - UNAUTHORIZED (401/403): the device token is gone or revoked → re-enroll, do not retry as is.
+ * - REJECTED (other 4xx): the server will never accept this request → do not retry; keep it aside and say so.
+ * - RATE_LIMITED (429): retry after `retryAfterMs`.
+ * - UNAVAILABLE (5xx, network error, timeout, TLS failure): transient → retry with backoff.
+ * - BAD_RESPONSE: the server answered something that is not the protocol → treat like UNAVAILABLE, log loudly.
+ */
+export type ServerErrorCode = 'UNAUTHORIZED' | 'REJECTED' | 'RATE_LIMITED' | 'UNAVAILABLE' | 'BAD_RESPONSE';
+
+export class ServerError extends AppwachtError {
+  declare readonly code: ServerErrorCode;
+  constructor(
+    code: ServerErrorCode,
+    message: string,
+    readonly details: { status?: number; retryAfterMs?: number; serverCode?: string } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+
+  get transient(): boolean {
+    return this.code === 'UNAVAILABLE' || this.code === 'RATE_LIMITED' || this.code === 'BAD_RESPONSE';
+  }
+}
+
+/**
+ * The transport port: a fetch-compatible function. The headless agent uses undici's fetch with the
+ * configured CA file and proxy; the Electron app injects `net.fetch`, which brings the OS proxy and trust store.
+ */
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
