@@ -1,0 +1,198 @@
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { describeError, errorCode, SourceError } from '../../errors.js';
+import type { CollectContext, InstalledApp, InventorySource, ParseResult } from '../types.js';
+import { bundleInfoFrom, parsePlistDict } from './plist.js';
+
+/**
+ * macOS app bundles, found by walking the usual install folders below `ctx.root` (file-based, so a mounted
+ * disk or a fixture tree works like the live system).
+ *
+ * Where we look: /Applications and /Users/Shared/Applications (machine), and for every folder in /Users
+ * except Shared: ~/Applications, ~/Desktop, ~/Downloads (user). Each with one level of subfolders
+ * (/Applications/Utilities, vendor folders, ~/Downloads/tools). /System/Applications is skipped on purpose:
+ * it holds only Apple's sealed system apps (Messages, FaceTime, …), which no policy bans and no user installs.
+ *
+ * Traps:
+ * - macOS privacy protection (TCC) denies ~/Desktop and ~/Downloads to a process without Full Disk Access;
+ *   that shows up as EPERM and is recorded as a problem, not silently treated as empty.
+ * - Symlinked bundles are not followed: on a mounted disk or fixture tree an absolute link would point at
+ *   the host's files. They are recorded as problems.
+ * - iOS/iPadOS apps on Apple silicon have no Contents/Info.plist; their plist sits at WrappedBundle/Info.plist.
+ */
+
+/** One bundle as the collector saw it. `infoPlist` is base64 so binary plists survive JSON. */
+export interface RawBundle {
+  /** Path on the inventoried system ("/Applications/WhatsApp.app"), independent of the root it was read below. */
+  path: string;
+  scope: 'machine' | 'user';
+  user?: string;
+  infoPlist?: string;
+  infoPlistError?: { code: string; message: string };
+}
+
+export interface RawBundles {
+  bundles: RawBundle[];
+  problems: string[];
+}
+
+/** Info.plist files are a few KiB; anything this large is not one and is not read into memory. */
+const MAX_PLIST_BYTES = 1024 * 1024;
+const PLIST_CANDIDATES = ['Contents/Info.plist', 'WrappedBundle/Info.plist'];
+
+function isBundleName(name: string): boolean {
+  return name.toLowerCase().endsWith('.app') && name.length > 4;
+}
+
+function errnoOf(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+class BundleWalker {
+  readonly bundles: RawBundle[] = [];
+  readonly problems: string[] = [];
+
+  constructor(private readonly root: string) {}
+
+  private abs(systemPath: string): string {
+    return path.join(this.root, systemPath);
+  }
+
+  /** Lists a folder; a missing folder is normal (most people have no ~/Applications), anything else is a problem. */
+  async list(systemPath: string): Promise<Dirent[]> {
+    try {
+      return await readdir(this.abs(systemPath), { withFileTypes: true });
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') this.problems.push(`${systemPath}: cannot list (${code ?? errorCode(err)})`);
+      return [];
+    }
+  }
+
+  /** Collects the bundles in a folder, descending `depth` more levels into plain subfolders (never into bundles). */
+  async walk(systemPath: string, depth: number, scope: RawBundle['scope'], user?: string): Promise<void> {
+    const entries = (await this.list(systemPath)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const child = path.posix.join(systemPath, entry.name);
+      if (isBundleName(entry.name)) {
+        if (entry.isSymbolicLink()) this.problems.push(`${child}: symbolic link to a bundle, not followed`);
+        else if (entry.isDirectory()) this.bundles.push(await this.readBundle(child, scope, user));
+      } else if (entry.isDirectory() && depth > 0) {
+        await this.walk(child, depth - 1, scope, user);
+      }
+    }
+  }
+
+  private async readBundle(systemPath: string, scope: RawBundle['scope'], user?: string): Promise<RawBundle> {
+    const bundle: RawBundle = { path: systemPath, scope, ...(user !== undefined && { user }) };
+    let lastError: { code: string; message: string } = { code: 'ENOENT', message: 'no Contents/Info.plist' };
+    for (const candidate of PLIST_CANDIDATES) {
+      const file = path.join(this.abs(systemPath), candidate);
+      try {
+        // lstat follows WrappedBundle (a relative link inside the bundle) but not a link in place of the plist itself.
+        const info = await lstat(file);
+        if (!info.isFile()) {
+          bundle.infoPlistError = { code: 'PLIST_NOT_FILE', message: `${candidate} is not a regular file` };
+          return bundle;
+        }
+        if (info.size > MAX_PLIST_BYTES) {
+          bundle.infoPlistError = { code: 'PLIST_TOO_LARGE', message: `${candidate} is ${info.size} bytes` };
+          return bundle;
+        }
+        bundle.infoPlist = (await readFile(file)).toString('base64');
+        return bundle;
+      } catch (err) {
+        const code = errnoOf(err) ?? errorCode(err);
+        if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+        lastError = { code, message: `${candidate}: ${describeError(err)}` };
+        break;
+      }
+    }
+    bundle.infoPlistError = lastError;
+    return bundle;
+  }
+}
+
+/** I/O half: walks the folders and returns the serialisable raw data. */
+export async function collectBundles(ctx: Pick<CollectContext, 'root'>): Promise<RawBundles> {
+  const walker = new BundleWalker(ctx.root);
+  await walker.walk('/Applications', 1, 'machine');
+  await walker.walk('/Users/Shared/Applications', 1, 'machine');
+  const homes = (await walker.list('/Users'))
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'Shared')
+    .map((e) => e.name)
+    .sort();
+  for (const user of homes) {
+    for (const folder of ['Applications', 'Desktop', 'Downloads']) {
+      await walker.walk(path.posix.join('/Users', user, folder), 1, 'user', user);
+    }
+  }
+  return { bundles: walker.bundles, problems: walker.problems };
+}
+
+const RawBundlesSchema = z.object({
+  bundles: z.array(
+    z.object({
+      path: z.string().min(1),
+      scope: z.enum(['machine', 'user']),
+      user: z.string().optional(),
+      infoPlist: z.string().optional(),
+      infoPlistError: z.object({ code: z.string(), message: z.string() }).optional(),
+    }),
+  ),
+  problems: z.array(z.string()),
+});
+
+function folderName(bundlePath: string): string {
+  return path.posix.basename(bundlePath).replace(/\.app$/i, '');
+}
+
+/** Pure half: raw bundles → records. A bundle whose plist is missing or broken still counts by its folder name. */
+export function parseBundles(raw: unknown): ParseResult {
+  const checked = RawBundlesSchema.safeParse(raw);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new SourceError('RAW_INVALID', `bundle data is malformed: ${issue?.path.join('.') || '(top)'}: ${issue?.message}`);
+  }
+  const problems = [...checked.data.problems];
+  const apps: InstalledApp[] = [];
+  for (const bundle of checked.data.bundles) {
+    let info: ReturnType<typeof bundleInfoFrom>['info'] = {};
+    if (bundle.infoPlist !== undefined) {
+      try {
+        const result = bundleInfoFrom(parsePlistDict(Buffer.from(bundle.infoPlist, 'base64')));
+        info = result.info;
+        for (const p of result.problems) problems.push(`${bundle.path}: ${p}`);
+      } catch (err) {
+        problems.push(`${bundle.path}: Info.plist unreadable (${errorCode(err)}): ${describeError(err)}; counted by folder name`);
+      }
+    } else {
+      const why = bundle.infoPlistError ? `${bundle.infoPlistError.code}: ${bundle.infoPlistError.message}` : 'not collected';
+      problems.push(`${bundle.path}: no usable Info.plist (${why}); counted by folder name`);
+    }
+    const app: InstalledApp = {
+      name: info.name ?? folderName(bundle.path),
+      source: 'bundle',
+      scope: bundle.scope,
+      ids: {
+        ...(info.bundleId !== undefined && { bundleId: info.bundleId }),
+        ...(info.executable !== undefined && { executable: info.executable }),
+      },
+      location: bundle.path,
+    };
+    if (info.version !== undefined) app.version = info.version;
+    if (bundle.user !== undefined) app.user = bundle.user;
+    apps.push(app);
+  }
+  return { apps, problems };
+}
+
+export const bundleSource: InventorySource = {
+  id: 'bundles',
+  collect: (ctx) => collectBundles(ctx),
+  parse: parseBundles,
+};
