@@ -1,0 +1,106 @@
+import { readFile } from 'node:fs/promises';
+import * as tls from 'node:tls';
+import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
+import { AppwachtError } from '../errors.js';
+import type { Fetch } from './errors.js';
+
+/** The transport could not be set up as configured (unreadable CA file, bad proxy URL). */
+export class TransportConfigError extends AppwachtError {}
+
+export interface HttpFetchOptions {
+  /** PEM file with one or more extra CA certificates (the organisation's intranet CA). */
+  caFile?: string;
+  /** Proxy for all requests; without it HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case) apply. */
+  proxy?: string;
+  /** Where the proxy variables are read from (tests pass their own). */
+  env?: NodeJS.ProcessEnv;
+  /** TCP + TLS handshake; an intranet server that does not answer in this time is down. */
+  connectTimeoutMs?: number;
+  /** Time to the response headers, and between body chunks. The API client adds an overall deadline per call. */
+  responseTimeoutMs?: number;
+}
+
+export interface HttpTransport {
+  fetch: Fetch;
+  /** Closes pooled connections (end of a CLI command, tests). */
+  close(): Promise<void>;
+}
+
+/**
+ * The trust store the agent starts from. Passing `ca` to TLS replaces Node's default store, so the defaults are
+ * listed explicitly and the CA file is *added* to them. Node ≥ 22.15 can tell us its effective default store
+ * (bundled roots, plus the OS store under --use-system-ca, plus NODE_EXTRA_CA_CERTS); older Node only has the bundled roots.
+ */
+export function trustedCertificates(extraPem?: string): string[] {
+  const get = (tls as { getCACertificates?: (type: 'default') => string[] }).getCACertificates;
+  const defaults = typeof get === 'function' ? get('default') : [...tls.rootCertificates];
+  return extraPem === undefined ? defaults : [...defaults, extraPem];
+}
+
+async function readCaFile(path: string): Promise<string> {
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new TransportConfigError('CA_FILE_UNREADABLE', `cannot read the CA file ${path} (caFile): ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new TransportConfigError('CA_FILE_INVALID', `the CA file ${path} (caFile) holds no PEM certificate`);
+  return pem;
+}
+
+function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  return env[name.toLowerCase()] ?? env[name.toUpperCase()];
+}
+
+/**
+ * A proxy setting as a URL undici accepts. "proxy.intranet:3128" without a scheme is common in HTTPS_PROXY and means
+ * http, as curl reads it; anything else that is not an http(s) URL is a configuration error naming where it came from.
+ */
+function proxyUrl(value: string | undefined, name: string): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) ? value.trim() : `http://${value.trim()}`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new TransportConfigError('PROXY_INVALID', `${name} "${value}" is not a URL`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '')
+    throw new TransportConfigError('PROXY_INVALID', `${name} "${value}" must be an http:// or https:// proxy URL`);
+  return url.href;
+}
+
+/**
+ * The headless agent's transport: undici's fetch over an EnvHttpProxyAgent, which sends each request directly or
+ * through the proxy as the proxy settings and NO_PROXY say. The configured proxy wins over the variables;
+ * NO_PROXY applies to both. The CA list is used for the server, for the tunnel through the proxy, and for an https proxy.
+ */
+export async function createHttpTransport(options: HttpFetchOptions = {}): Promise<HttpTransport> {
+  const env = options.env ?? process.env;
+  const ca = options.caFile ? trustedCertificates(await readCaFile(options.caFile)) : undefined;
+  const proxy = proxyUrl(options.proxy, 'proxy');
+  const connectTimeout = options.connectTimeoutMs ?? 10_000;
+  const responseTimeout = options.responseTimeoutMs ?? 30_000;
+  const tlsOptions = { ...(ca ? { ca } : {}), timeout: connectTimeout };
+  const dispatcher = new EnvHttpProxyAgent({
+    // Explicit values (an empty string means "none") so the injected env is what counts, not process.env.
+    httpProxy: proxy ?? proxyUrl(envValue(env, 'http_proxy'), 'HTTP_PROXY') ?? '',
+    httpsProxy: proxy ?? proxyUrl(envValue(env, 'https_proxy'), 'HTTPS_PROXY') ?? '',
+    noProxy: envValue(env, 'no_proxy') ?? '',
+    connect: tlsOptions,
+    requestTls: tlsOptions,
+    proxyTls: tlsOptions,
+    headersTimeout: responseTimeout,
+    bodyTimeout: responseTimeout,
+    // Plain http is forwarded (GET http://host/…) as curl does; only https is tunnelled with CONNECT. Many corporate
+    // proxies allow CONNECT to port 443 only, so tunnelling an http:// intranet server would be refused.
+    proxyTunnel: false,
+  });
+  const fetch: Fetch = (input, init) =>
+    // undici's fetch and the DOM lib describe the same Request/Response; only their TypeScript declarations differ.
+    undiciFetch(input, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
+  return { fetch, close: () => dispatcher.close() };
+}
