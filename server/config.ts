@@ -9,13 +9,8 @@ import { ConfigError } from './errors.js';
  * Every problem names the variable and says what is wrong; main.ts prints them and exits with code 2.
  */
 
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 
 /** `false`, `true`, a hop count, or a comma-separated list of addresses/CIDRs (passed to Fastify's trustProxy). */
 const trustProxy = z
@@ -102,7 +97,11 @@ export function flagsToEnv(argv: string[]): Record<string, string> {
       allowPositionals: false,
     }).values;
   } catch (err) {
-    throw new ConfigError(`command line: ${(err as Error).message} (known flags: ${Object.keys(FLAGS).map((f) => `--${f}`).join(', ')})`);
+    throw new ConfigError(
+      `command line: ${(err as Error).message} (known flags: ${Object.keys(FLAGS)
+        .map((f) => `--${f}`)
+        .join(', ')})`,
+    );
   }
   const out: Record<string, string> = {};
   for (const [flag, name] of Object.entries(FLAGS)) {
@@ -124,13 +123,16 @@ function readFileOrProblem(name: string, path: string, problems: string[]): Buff
 /** Validates the environment; throws ConfigError listing every problem at once. `cwd` resolves relative paths. */
 export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = [], cwd = process.cwd()): ServerConfig {
   // Empty variables count as unset, as in most shells' `VAR= cmd` idiom.
-  const merged = Object.fromEntries(Object.entries({ ...env, ...flagsToEnv(argv) }).filter(([, v]) => v !== undefined && v !== ''));
+  const merged = Object.fromEntries(
+    Object.entries({ ...env, ...flagsToEnv(argv) }).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const parsed = EnvSchema.safeParse(merged);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {
       const name = String(i.path[0] ?? '?');
       const got = merged[name];
-      const shown = name.includes('PASSWORD') || name === 'DATABASE_URL' ? '' : got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
+      const shown =
+        name.includes('PASSWORD') || name === 'DATABASE_URL' ? '' : got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
       return `${name}: ${i.message}${shown}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`, problems);
@@ -146,8 +148,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = [], cwd = pr
   } else if (e.APPWACHT_TLS_CERT && e.APPWACHT_TLS_KEY) {
     const cert = readFileOrProblem('APPWACHT_TLS_CERT', abs(e.APPWACHT_TLS_CERT), problems);
     const key = readFileOrProblem('APPWACHT_TLS_KEY', abs(e.APPWACHT_TLS_KEY), problems);
-    if (cert && !cert.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) problems.push('APPWACHT_TLS_CERT: not a PEM certificate');
-    if (key && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.toString('latin1'))) problems.push('APPWACHT_TLS_KEY: not a PEM private key');
+    if (cert && !cert.toString('latin1').includes('-----BEGIN CERTIFICATE-----'))
+      problems.push('APPWACHT_TLS_CERT: not a PEM certificate');
+    if (key && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key.toString('latin1')))
+      problems.push('APPWACHT_TLS_KEY: not a PEM private key');
     if (cert && key) tls = { cert, key };
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`, problems);

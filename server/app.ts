@@ -1,0 +1,186 @@
+import type { Server } from 'node:http';
+import Fastify, { type FastifyError, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { API_PREFIX, type ApiError } from '../protocol/api.js';
+import type { ServerConfig } from './config.js';
+import { createRepos, type AppContext } from './context.js';
+import type { DatabaseHandle } from './db/connect.js';
+import { HttpError } from './errors.js';
+import { ADMIN_PREFIX } from './plugins/auth.js';
+import { createMetrics, instrument } from './plugins/metrics.js';
+import { adminAuditRoutes } from './routes/admin/audit.js';
+import { adminDeviceRoutes } from './routes/admin/devices.js';
+import { adminPolicyRoutes } from './routes/admin/policies.js';
+import { sessionRoutes } from './routes/admin/session.js';
+import { adminTokenRoutes } from './routes/admin/tokens.js';
+import { enrollRoutes } from './routes/enroll.js';
+import { healthRoutes } from './routes/health.js';
+import { policyRoutes } from './routes/policy.js';
+import { reportRoutes } from './routes/reports.js';
+import type { ServerSecrets } from './services/bootstrap.js';
+import { createPolicyStore } from './services/policy-store.js';
+import { startPruner } from './services/pruner.js';
+import { createReportIngest } from './services/report-ingest.js';
+
+export const OPENAPI_PATH = `${API_PREFIX}/openapi.json`;
+
+export interface AppDeps {
+  handle: DatabaseHandle;
+  secrets: ServerSecrets;
+  now?: () => number;
+  /** Fastify logger option; tests pass false. Defaults to JSON lines at config.logLevel. */
+  logger?: boolean | { level: string };
+  /** Run the retention prune on a timer (main does; tests call it directly). */
+  pruneOnTimer?: boolean;
+}
+
+/** Fastify's 4xx codes, renamed to the stable codes of our API. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_CONTENT_LENGTH',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'EMPTY_BODY',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_JSON',
+  FST_ERR_CTP_INVALID_CONTENT_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_CSRF_INVALID_TOKEN: 'CSRF_INVALID',
+  FST_CSRF_MISSING_SECRET: 'CSRF_INVALID',
+};
+
+function toApiError(err: FastifyError & { validationContext?: string }): ApiError | null {
+  if (err instanceof HttpError) return err.toJSON();
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const where = err.validationContext ?? 'request';
+    const issues = err.validation
+      .slice(0, 5)
+      .map((v) => `${where}${v.instancePath === '/' ? '' : v.instancePath}: ${v.message}`)
+      .join('; ');
+    return { statusCode: 400, code: 'VALIDATION', message: issues.slice(0, 1000) };
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code =
+      FASTIFY_CODES[err.code] ?? (err instanceof SyntaxError ? 'BAD_JSON' : status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST');
+    return { statusCode: status, code, message: err.message.slice(0, 500) };
+  }
+  return null;
+}
+
+export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<FastifyInstance> {
+  const now = deps.now ?? Date.now;
+  const options: FastifyHttpOptions<Server> = {
+    logger: deps.logger ?? { level: config.logLevel },
+    bodyLimit: config.bodyLimit,
+    // A hop count is a valid trustProxy value in Fastify (proxy-addr), its types just leave it out.
+    trustProxy: config.trustProxy as boolean | string[],
+    // JSON with __proto__ / constructor.prototype is rejected (400), never merged.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  };
+  // Typed as the HTTP variant either way: routes do not care whether TLS terminates here.
+  if (config.tls) Object.assign(options, { https: { cert: config.tls.cert, key: config.tls.key } });
+  const app = Fastify(options).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON only: a text/plain body would otherwise reach the validator as a string.
+  app.removeContentTypeParser('text/plain');
+
+  const repos = createRepos(deps.handle);
+  const policies = createPolicyStore(deps.handle.db, deps.secrets.signingKeyPem, now);
+  const metrics = createMetrics(
+    () => repos.devices,
+    async () => (await policies.current())?.version ?? null,
+  );
+  const ingest = createReportIngest(deps.handle.db, {
+    maxBatch: config.reportBatchMax,
+    onBatch: (n) => metrics.batch.observe(n),
+    onOutcome: (o) => metrics.reports.inc({ outcome: o }),
+  });
+  const ctx: AppContext = { config, handle: deps.handle, secrets: deps.secrets, now, repos, policies, ingest, metrics };
+
+  app.decorateRequest('deviceId', null);
+  app.decorateRequest('admin', null);
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const api = toApiError(err);
+    if (api) {
+      if (api.statusCode === 401 || api.statusCode === 403) req.log.info({ code: api.code }, api.message);
+      return reply.code(api.statusCode).send(api);
+    }
+    // 5xx: the client learns nothing about internals; the log gets everything.
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send({ statusCode: 500, code: 'INTERNAL', message: 'internal server error' });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply
+      .code(404)
+      .send({ statusCode: 404, code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}` });
+  });
+
+  instrument(app, metrics);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Appwacht server API', version: '1' },
+      components: {
+        securitySchemes: {
+          deviceToken: { type: 'http', scheme: 'bearer', description: 'device token from /api/v1/enroll' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'admin API token (awa_…)' },
+          session: { type: 'apiKey', in: 'cookie', name: 'appwacht_session' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifyCsrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieOpts: { path: ADMIN_PREFIX, httpOnly: true, sameSite: 'strict', secure: config.tls !== null },
+    // Bind every CSRF token to the session it was issued for: a token stolen from one session is useless in another.
+    getUserInfo: (req) => req.admin?.sessionHash ?? '',
+    csrfOpts: { hmacKey: deps.secrets.sessionSecret },
+    getToken: (req) => {
+      const t = req.headers['x-csrf-token'];
+      return typeof t === 'string' ? t : undefined;
+    },
+  });
+  await app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, c) => new HttpError(429, 'RATE_LIMITED', `too many requests; retry in ${c.after}`),
+  });
+
+  await app.register(healthRoutes(ctx));
+  await app.register(enrollRoutes(ctx));
+  await app.register(policyRoutes(ctx));
+  await app.register(reportRoutes(ctx));
+  await app.register(sessionRoutes(ctx));
+  await app.register(adminPolicyRoutes(ctx));
+  await app.register(adminDeviceRoutes(ctx));
+  await app.register(adminAuditRoutes(ctx));
+  await app.register(adminTokenRoutes(ctx));
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+
+  const pruner = deps.pruneOnTimer ? startPruner(ctx, app.log) : null;
+  app.addHook('onClose', async () => {
+    pruner?.stop();
+    await ingest.close();
+  });
+  app.decorate('appwacht', ctx);
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's context (repositories, stores); tests use it to inspect state. */
+    appwacht: AppContext;
+  }
+}

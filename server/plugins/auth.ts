@@ -1,0 +1,89 @@
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { AppContext } from '../context.js';
+import { unauthorized } from '../errors.js';
+import { hashToken, TOKEN_PREFIX } from '../services/secrets.js';
+
+export const SESSION_COOKIE = 'appwacht_session';
+export const ADMIN_PREFIX = '/api/v1/admin';
+
+export interface AdminPrincipal {
+  adminId: string;
+  username: string;
+  via: 'session' | 'token';
+  /** `admin:<name>` or `token:<name>`: what the audit log records as "who". */
+  actor: string;
+  sessionHash?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    deviceId: string | null;
+    admin: AdminPrincipal | null;
+  }
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]{10,200})$/;
+
+function bearer(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return null;
+  return BEARER.exec(h)?.[1] ?? null;
+}
+
+/** Agent calls: the device token decides which device is writing; the body never does. */
+export function requireDevice(ctx: AppContext) {
+  return async (req: FastifyRequest) => {
+    const token = bearer(req);
+    if (token === null || !token.startsWith(TOKEN_PREFIX.device))
+      throw unauthorized('a device token is required (Authorization: Bearer …)');
+    const id = await ctx.repos.devices.findIdByTokenHash(hashToken(token));
+    if (id === undefined) throw unauthorized('unknown or revoked device token; enroll again');
+    req.deviceId = id;
+  };
+}
+
+const TOUCH_EVERY_MS = 60_000;
+
+/** Admin calls: an API token (Bearer awa_…) or a session cookie from /admin/login. */
+export function requireAdmin(ctx: AppContext) {
+  return async (req: FastifyRequest) => {
+    const token = bearer(req);
+    if (token !== null) {
+      if (!token.startsWith(TOKEN_PREFIX.admin)) throw unauthorized('not an admin API token');
+      const row = await ctx.repos.tokens.findActiveByHash(hashToken(token));
+      if (!row) throw unauthorized('unknown or revoked API token');
+      const now = ctx.now();
+      // Last-used is informative; writing it on every call would turn reads into writes.
+      if (row.last_used_at === null || now - row.last_used_at > TOUCH_EVERY_MS) await ctx.repos.tokens.touch(row.id, now);
+      req.admin = { adminId: row.admin_id, username: row.username, via: 'token', actor: `token:${row.name}` };
+      return;
+    }
+    const cookie = req.cookies[SESSION_COOKIE];
+    if (typeof cookie === 'string' && cookie.startsWith(TOKEN_PREFIX.session) && cookie.length < 200) {
+      const sessionHash = hashToken(cookie);
+      const row = await ctx.repos.sessions.findValid(sessionHash, ctx.now());
+      if (row) {
+        req.admin = {
+          adminId: row.admin_id,
+          username: row.username,
+          via: 'session',
+          actor: `admin:${row.username}`,
+          sessionHash,
+        };
+        return;
+      }
+    }
+    throw unauthorized('admin login or API token required');
+  };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * CSRF: only a browser session can be ridden by another site; Bearer tokens are never sent ambiently.
+ * So state-changing requests that authenticated by cookie must carry the token from /admin/session in `x-csrf-token`.
+ */
+export const csrfForSessions: onRequestHookHandler = function (req, reply: FastifyReply, done) {
+  if (req.admin?.via !== 'session' || SAFE_METHODS.has(req.method)) return done();
+  this.csrfProtection(req, reply, done);
+};

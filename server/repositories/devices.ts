@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { HostFacts } from '../../protocol/enrollment.js';
+import type { Database, DeviceRow, DeviceStatus } from '../db/schema.js';
+
+export const DEVICE_SORTS = ['lastSeen', 'hostname', 'enrolledAt', 'status'] as const;
+export type DeviceSort = (typeof DEVICE_SORTS)[number];
+const SORT_COLUMN = { lastSeen: 'last_seen_at', hostname: 'hostname', enrolledAt: 'enrolled_at', status: 'status' } as const;
+
+export interface DeviceFilter {
+  status?: DeviceStatus[];
+  os?: DeviceRow['os'][];
+  lastSeenBefore?: number;
+  lastSeenAfter?: number;
+  /** Catalog app id (or custom rule's app id) currently found on the device. */
+  app?: string;
+  hostnamePrefix?: string;
+}
+
+/** Where the previous page ended: the sort value and the id tie-breaker of its last row. */
+export type DeviceKey = [value: string | number, id: string];
+
+export interface DeviceListQuery extends DeviceFilter {
+  sort: DeviceSort;
+  order: 'asc' | 'desc';
+  limit: number;
+  after?: DeviceKey;
+}
+
+export function devicesRepo(db: Kysely<Database>) {
+  return {
+    /**
+     * One device per machine: re-enrolling the same machineId updates that row and replaces its token
+     * (the old one stops working at once). A single upsert, so two racing enrollments cannot make a twin.
+     */
+    async enroll(host: HostFacts, tokenHash: string, now: number): Promise<{ id: string; reenrolled: boolean }> {
+      const proposed = randomUUID();
+      const facts = {
+        token_hash: tokenHash,
+        hostname: host.hostname,
+        os: host.os,
+        os_version: host.osVersion,
+        os_user: host.osUser,
+        agent_version: host.agentVersion,
+        last_seen_at: now,
+      };
+      const row = await db
+        .insertInto('devices')
+        .values({ id: proposed, machine_id: host.machineId, enrolled_at: now, ...facts })
+        .onConflict((oc) => oc.column('machine_id').doUpdateSet(facts))
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { id: row.id, reenrolled: row.id !== proposed };
+    },
+
+    async findIdByTokenHash(tokenHash: string): Promise<string | undefined> {
+      const row = await db.selectFrom('devices').select('id').where('token_hash', '=', tokenHash).executeTakeFirst();
+      return row?.id;
+    },
+
+    async get(id: string): Promise<DeviceRow | undefined> {
+      return db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
+    async count(): Promise<number> {
+      const row = await db
+        .selectFrom('devices')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    async countByStatus(): Promise<Record<string, number>> {
+      const rows = await db
+        .selectFrom('devices')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('status')
+        .execute();
+      return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+    },
+
+    /**
+     * Keyset pagination: `(sortColumn, id) > (lastValue, lastId)` is a range scan on an index that ends in id,
+     * so page 500 costs what page 1 costs. Returns `limit + 1` rows at most; the caller knows there is a next page.
+     */
+    async list(q: DeviceListQuery): Promise<DeviceRow[]> {
+      const col = SORT_COLUMN[q.sort];
+      let query = db.selectFrom('devices').selectAll('devices');
+      if (q.status?.length) query = query.where('status', 'in', q.status);
+      if (q.os?.length) query = query.where('os', 'in', q.os);
+      if (q.lastSeenBefore !== undefined) query = query.where('last_seen_at', '<', q.lastSeenBefore);
+      if (q.lastSeenAfter !== undefined) query = query.where('last_seen_at', '>=', q.lastSeenAfter);
+      if (q.hostnamePrefix) {
+        // Range instead of LIKE: no wildcard escaping, and it uses the hostname index on both dialects.
+        query = query.where('hostname', '>=', q.hostnamePrefix).where('hostname', '<', `${q.hostnamePrefix}\u{10FFFF}`);
+      }
+      if (q.app !== undefined) {
+        const app = q.app;
+        query = query.where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('device_apps')
+              .select('device_apps.device_id')
+              .whereRef('device_apps.device_id', '=', 'devices.id')
+              .where('device_apps.app_id', '=', app),
+          ),
+        );
+      }
+      if (q.after) {
+        const [value, id] = q.after;
+        query = query.where(({ eb, refTuple, tuple }) =>
+          eb(refTuple(col, 'devices.id'), q.order === 'asc' ? '>' : '<', tuple(value as never, id)),
+        );
+      }
+      return query
+        .orderBy(col, q.order)
+        .orderBy('devices.id', q.order)
+        .limit(q.limit + 1)
+        .execute();
+    },
+
+    async appsOf(deviceIds: string[]) {
+      if (deviceIds.length === 0) return [];
+      return db.selectFrom('device_apps').selectAll().where('device_id', 'in', deviceIds).orderBy('rule_id').execute();
+    },
+
+    sortValue(row: DeviceRow, sort: DeviceSort): string | number {
+      return row[SORT_COLUMN[sort]];
+    },
+  };
+}
+export type DevicesRepo = ReturnType<typeof devicesRepo>;

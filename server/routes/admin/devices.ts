@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { IsoDateTime, OsName, Slug } from '../../../protocol/common.js';
+import type { AppContext } from '../../context.js';
+import type { DeviceRow } from '../../db/schema.js';
+import { badRequest, notFound } from '../../errors.js';
+import { ADMIN_PREFIX, csrfForSessions, requireAdmin } from '../../plugins/auth.js';
+import { DEVICE_SORTS, type DeviceKey, type DeviceSort } from '../../repositories/devices.js';
+import type { DeviceApp } from '../schemas.js';
+import { csvList, DeviceStatusSchema, DeviceSummary, errors, LimitParam, ReportHistoryItem } from '../schemas.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+/** Cursors are opaque to clients: base64url of the sort, the order and the last row's key. */
+const DeviceCursor = z.strictObject({
+  s: z.enum(DEVICE_SORTS),
+  o: z.enum(['asc', 'desc']),
+  v: z.union([z.string().max(300), z.number().int()]),
+  i: z.uuid(),
+});
+const HistoryCursor = z.tuple([z.number().int(), z.uuid()]);
+
+function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+function decodeCursor<T>(raw: string, schema: z.ZodType<T>): T {
+  try {
+    return schema.parse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
+  } catch {
+    throw badRequest('BAD_CURSOR', 'cursor is not one this server handed out');
+  }
+}
+
+type AppRow = {
+  device_id: string;
+  rule_id: string;
+  app_id: string;
+  name: string;
+  action: 'ban' | 'warn';
+  evidence: string;
+  first_seen_at: number;
+};
+const toApp = (a: AppRow): z.infer<typeof DeviceApp> => ({
+  ruleId: a.rule_id,
+  appId: a.app_id,
+  name: a.name,
+  action: a.action,
+  evidence: a.evidence.split(','),
+  firstSeenAt: iso(a.first_seen_at),
+});
+
+function toSummary(d: DeviceRow, apps: AppRow[]): z.infer<typeof DeviceSummary> {
+  return {
+    id: d.id,
+    hostname: d.hostname,
+    os: d.os,
+    osVersion: d.os_version,
+    osUser: d.os_user,
+    agentVersion: d.agent_version,
+    enrolledAt: iso(d.enrolled_at),
+    lastSeenAt: iso(d.last_seen_at),
+    lastScannedAt: isoOrNull(d.last_scanned_at),
+    status: d.status,
+    failingSince: isoOrNull(d.failing_since),
+    deadline: isoOrNull(d.deadline),
+    pastDeadline: d.past_deadline === 1,
+    policyVersion: d.policy_version,
+    apps: apps.map(toApp),
+  };
+}
+
+const ListQuery = z.strictObject({
+  status: csvList(DeviceStatusSchema).optional(),
+  os: csvList(OsName).optional(),
+  lastSeenBefore: IsoDateTime.optional(),
+  lastSeenAfter: IsoDateTime.optional(),
+  app: Slug.optional(),
+  hostname: z.string().min(1).max(255).optional().describe('hostname prefix'),
+  sort: z.enum(DEVICE_SORTS).default('lastSeen'),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  limit: LimitParam(500, 50),
+  cursor: z.string().max(1000).optional(),
+});
+
+export function adminDeviceRoutes(ctx: AppContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.addHook('onRequest', requireAdmin(ctx));
+    app.addHook('onRequest', csrfForSessions);
+
+    app.get(
+      `${ADMIN_PREFIX}/devices`,
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Devices with filters; keyset paging (pass nextCursor back as cursor)',
+          querystring: ListQuery,
+          response: { 200: z.object({ items: z.array(DeviceSummary), nextCursor: z.string().nullable() }), ...errors(400, 401) },
+        },
+      },
+      async (req) => {
+        const q = req.query;
+        let after: DeviceKey | undefined;
+        if (q.cursor !== undefined) {
+          const c = decodeCursor(q.cursor, DeviceCursor);
+          if (c.s !== q.sort || c.o !== q.order)
+            throw badRequest('BAD_CURSOR', 'the cursor belongs to another sort order; start again without it');
+          after = [c.v, c.i];
+        }
+        const rows = await ctx.repos.devices.list({
+          ...(q.status ? { status: q.status } : {}),
+          ...(q.os ? { os: q.os } : {}),
+          ...(q.lastSeenBefore ? { lastSeenBefore: Date.parse(q.lastSeenBefore) } : {}),
+          ...(q.lastSeenAfter ? { lastSeenAfter: Date.parse(q.lastSeenAfter) } : {}),
+          ...(q.app ? { app: q.app } : {}),
+          ...(q.hostname ? { hostnamePrefix: q.hostname } : {}),
+          sort: q.sort,
+          order: q.order,
+          limit: q.limit,
+          ...(after ? { after } : {}),
+        });
+        const page = rows.slice(0, q.limit);
+        const apps = await ctx.repos.devices.appsOf(page.map((d) => d.id));
+        const byDevice = new Map<string, AppRow[]>();
+        for (const a of apps) byDevice.set(a.device_id, [...(byDevice.get(a.device_id) ?? []), a]);
+        const last = page[page.length - 1];
+        const sort: DeviceSort = q.sort;
+        return {
+          items: page.map((d) => toSummary(d, byDevice.get(d.id) ?? [])),
+          nextCursor:
+            rows.length > q.limit && last
+              ? encodeCursor({ s: sort, o: q.order, v: ctx.repos.devices.sortValue(last, sort), i: last.id })
+              : null,
+        };
+      },
+    );
+
+    app.get(
+      `${ADMIN_PREFIX}/devices/:id`,
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'One device: current state, apps found, report history (newest first)',
+          params: z.strictObject({ id: z.uuid() }),
+          querystring: z.strictObject({ reportsLimit: LimitParam(200, 20), reportsCursor: z.string().max(200).optional() }),
+          response: {
+            200: DeviceSummary.extend({
+              machineId: z.string(),
+              lastReportId: z.string().nullable(),
+              reports: z.object({ items: z.array(ReportHistoryItem), nextCursor: z.string().nullable() }),
+            }),
+            ...errors(400, 401, 404),
+          },
+        },
+      },
+      async (req) => {
+        const d = await ctx.repos.devices.get(req.params.id);
+        if (!d) throw notFound('no such device');
+        const before = req.query.reportsCursor === undefined ? undefined : decodeCursor(req.query.reportsCursor, HistoryCursor);
+        const [apps, history] = await Promise.all([
+          ctx.repos.devices.appsOf([d.id]),
+          ctx.repos.reports.history(d.id, req.query.reportsLimit, before),
+        ]);
+        const page = history.slice(0, req.query.reportsLimit);
+        const last = page[page.length - 1];
+        return {
+          ...toSummary(d, apps),
+          machineId: d.machine_id,
+          lastReportId: d.last_report_id,
+          reports: {
+            items: page.map((r) => ({
+              reportId: r.id,
+              receivedAt: iso(r.received_at),
+              scannedAt: iso(r.scanned_at),
+              kind: r.kind,
+              status: r.status,
+              policyVersion: r.policy_version,
+              agentVersion: r.agent_version,
+              report: JSON.parse(r.body) as unknown,
+            })),
+            nextCursor: history.length > req.query.reportsLimit && last ? encodeCursor([last.scanned_at, last.id]) : null,
+          },
+        };
+      },
+    );
+  };
+}

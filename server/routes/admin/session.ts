@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppContext } from '../../context.js';
+import { HttpError } from '../../errors.js';
+import { ADMIN_PREFIX, csrfForSessions, requireAdmin, SESSION_COOKIE } from '../../plugins/auth.js';
+import { hashToken, newToken, verifyPassword } from '../../services/secrets.js';
+import { errors } from '../schemas.js';
+
+const SessionInfo = z.object({
+  username: z.string(),
+  via: z.enum(['session', 'token']),
+  /** Send as `x-csrf-token` with every state-changing request that uses the session cookie. */
+  csrfToken: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+});
+
+export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
+  const cookieOpts = () => ({
+    path: ADMIN_PREFIX,
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: ctx.config.tls !== null,
+  });
+  return async (app) => {
+    app.post(
+      `${ADMIN_PREFIX}/login`,
+      {
+        config: { rateLimit: { max: ctx.config.rateLimits.loginPerMinute, timeWindow: 60_000 } },
+        schema: {
+          tags: ['admin'],
+          summary: 'Log in with username and password; sets the session cookie and returns a CSRF token',
+          body: z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) }),
+          response: { 200: SessionInfo, ...errors(400, 401, 429) },
+        },
+      },
+      async (req, reply) => {
+        const admin = await ctx.repos.admins.findByUsername(req.body.username);
+        const ok = await verifyPassword(req.body.password, admin?.password_hash);
+        const now = ctx.now();
+        if (!ok || !admin) {
+          await ctx.repos.audit.append({
+            at: now,
+            actor: 'anonymous',
+            action: 'admin.login_failed',
+            target: null,
+            details: { username: req.body.username.slice(0, 64), ip: req.ip },
+          });
+          throw new HttpError(401, 'LOGIN_FAILED', 'wrong username or password');
+        }
+        const session = newToken('session');
+        const sessionHash = hashToken(session);
+        const expiresAt = now + ctx.config.sessionHours * 3600_000;
+        await ctx.repos.sessions.create({ id_hash: sessionHash, admin_id: admin.id, created_at: now, expires_at: expiresAt });
+        await ctx.repos.audit.append({
+          at: now,
+          actor: `admin:${admin.username}`,
+          action: 'admin.login',
+          target: null,
+          details: { ip: req.ip },
+        });
+        reply.setCookie(SESSION_COOKIE, session, { ...cookieOpts(), maxAge: ctx.config.sessionHours * 3600 });
+        const csrfToken = reply.generateCsrf({ ...cookieOpts(), userInfo: sessionHash });
+        return { username: admin.username, via: 'session' as const, csrfToken, expiresAt: new Date(expiresAt).toISOString() };
+      },
+    );
+
+    app.get(
+      `${ADMIN_PREFIX}/session`,
+      {
+        onRequest: requireAdmin(ctx),
+        schema: {
+          tags: ['admin'],
+          summary: 'Who am I; a fresh CSRF token for a session',
+          response: { 200: SessionInfo, ...errors(401) },
+        },
+      },
+      async (req, reply) => {
+        const a = req.admin!;
+        const csrfToken = a.via === 'session' ? reply.generateCsrf({ ...cookieOpts(), userInfo: a.sessionHash! }) : null;
+        return { username: a.username, via: a.via, csrfToken, expiresAt: null };
+      },
+    );
+
+    app.post(
+      `${ADMIN_PREFIX}/logout`,
+      {
+        onRequest: [requireAdmin(ctx), csrfForSessions],
+        schema: { tags: ['admin'], summary: 'End the session', response: { 204: z.null(), ...errors(401, 403) } },
+      },
+      async (req, reply) => {
+        const a = req.admin!;
+        if (a.via === 'session') {
+          await ctx.repos.sessions.delete(a.sessionHash!);
+          await ctx.repos.audit.append({ at: ctx.now(), actor: a.actor, action: 'admin.logout', target: null });
+        }
+        reply.clearCookie(SESSION_COOKIE, { path: ADMIN_PREFIX });
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppContext } from '../../context.js';
+import { notFound } from '../../errors.js';
+import { ADMIN_PREFIX, csrfForSessions, requireAdmin } from '../../plugins/auth.js';
+import { hashToken, newToken } from '../../services/secrets.js';
+import { errors } from '../schemas.js';
+
+const TokenInfo = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function adminTokenRoutes(ctx: AppContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.addHook('onRequest', requireAdmin(ctx));
+    app.addHook('onRequest', csrfForSessions);
+
+    app.get(
+      `${ADMIN_PREFIX}/tokens`,
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Admin API tokens (never the token itself)',
+          response: { 200: z.object({ items: z.array(TokenInfo) }), ...errors(401) },
+        },
+      },
+      async () => ({
+        items: (await ctx.repos.tokens.list()).map((t) => ({
+          id: t.id,
+          name: t.name,
+          createdAt: new Date(t.created_at).toISOString(),
+          lastUsedAt: isoOrNull(t.last_used_at),
+          revokedAt: isoOrNull(t.revoked_at),
+        })),
+      }),
+    );
+
+    app.post(
+      `${ADMIN_PREFIX}/tokens`,
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Create an admin API token; the token is shown once (use as Authorization: Bearer …)',
+          body: z.strictObject({ name: z.string().regex(/^[\p{L}\p{N} ._-]{1,64}$/u, 'letters, digits, space . _ - (max 64)') }),
+          response: { 201: TokenInfo.extend({ token: z.string() }), ...errors(400, 401, 403) },
+        },
+      },
+      async (req, reply) => {
+        const token = newToken('admin');
+        const now = ctx.now();
+        const id = randomUUID();
+        await ctx.handle.db.transaction().execute(async (trx) => {
+          await trx
+            .insertInto('api_tokens')
+            .values({
+              id,
+              name: req.body.name,
+              token_hash: hashToken(token),
+              admin_id: req.admin!.adminId,
+              created_at: now,
+              last_used_at: null,
+              revoked_at: null,
+            })
+            .execute();
+          await trx
+            .insertInto('audit_log')
+            .values({
+              at: now,
+              actor: req.admin!.actor,
+              action: 'token.create',
+              target: `token:${id}`,
+              details: JSON.stringify({ name: req.body.name }),
+            })
+            .execute();
+        });
+        return reply
+          .code(201)
+          .send({ id, name: req.body.name, token, createdAt: new Date(now).toISOString(), lastUsedAt: null, revokedAt: null });
+      },
+    );
+
+    app.delete(
+      `${ADMIN_PREFIX}/tokens/:id`,
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Revoke an admin API token',
+          params: z.strictObject({ id: z.uuid() }),
+          response: { 204: z.null(), ...errors(400, 401, 403, 404) },
+        },
+      },
+      async (req, reply) => {
+        const now = ctx.now();
+        if (!(await ctx.repos.tokens.revoke(req.params.id, now))) throw notFound('no such active token');
+        await ctx.repos.audit.append({
+          at: now,
+          actor: req.admin!.actor,
+          action: 'token.revoke',
+          target: `token:${req.params.id}`,
+        });
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { z } from 'zod';
+import { Policy } from '../../protocol/policy.js';
+import type { SignedPolicy } from '../../protocol/policy.js';
+import { signPayload } from '../../protocol/signing.js';
+import type { Database, PolicyRow } from '../db/schema.js';
+import { conflict, HttpError } from '../errors.js';
+import { auditRepo } from '../repositories/audit.js';
+import { policiesRepo } from '../repositories/policies.js';
+
+/** A policy as an admin submits it: the server assigns `version` and `issuedAt`. */
+export const PolicyDraft = Policy.omit({ version: true, issuedAt: true }).extend({
+  /** Optional optimistic lock: if given it must be the next version, so two admins cannot overwrite each other. */
+  version: Policy.shape.version.optional(),
+  /** Accepted so a file exported from the server can be submitted again; replaced by the server's time. */
+  issuedAt: Policy.shape.issuedAt.optional(),
+});
+export type PolicyDraft = z.infer<typeof PolicyDraft>;
+
+export interface CachedPolicy {
+  version: number;
+  etag: string;
+  signed: SignedPolicy;
+  /** The exact JSON the agent receives, serialised once. */
+  body: string;
+  createdAt: number;
+  createdBy: string;
+}
+
+export function etagFor(version: number, payload: string): string {
+  return `"v${version}-${createHash('sha256').update(payload).digest('base64url').slice(0, 22)}"`;
+}
+
+/**
+ * Signs once, when a version is created; requests only read the stored signature.
+ * The newest version is looked up per request (one indexed row), its signed body is cached by version,
+ * so several server instances on one PostgreSQL never serve a stale policy.
+ */
+export function createPolicyStore(db: Kysely<Database>, signingKeyPem: string, now: () => number = Date.now) {
+  const cache = new Map<number, CachedPolicy>();
+  const toCached = (row: PolicyRow): CachedPolicy => {
+    const signed: SignedPolicy = { keyId: row.key_id, payload: row.payload, signature: row.signature };
+    return {
+      version: row.version,
+      etag: row.etag,
+      signed,
+      body: JSON.stringify(signed),
+      createdAt: row.created_at,
+      createdBy: row.created_by,
+    };
+  };
+
+  async function get(version: number): Promise<CachedPolicy | null> {
+    const hit = cache.get(version);
+    if (hit) return hit;
+    const row = await policiesRepo(db).get(version);
+    if (!row) return null;
+    const c = toCached(row);
+    cache.set(version, c);
+    return c;
+  }
+
+  return {
+    async current(): Promise<CachedPolicy | null> {
+      const v = await policiesRepo(db).latestVersion();
+      return v === null ? null : get(v);
+    },
+    get,
+
+    /** Creates the next version: validated, numbered, signed, stored and audit-logged in one transaction. */
+    async create(draft: PolicyDraft, actor: string): Promise<CachedPolicy> {
+      const row = await db
+        .transaction()
+        .execute(async (trx) => {
+          const latest = (await policiesRepo(trx).latestVersion()) ?? 0;
+          const version = latest + 1;
+          if (draft.version !== undefined && draft.version !== version) {
+            throw conflict('POLICY_VERSION_CONFLICT', `the next version is ${version}, the request asked for ${draft.version}`);
+          }
+          const at = now();
+          const policy: Policy = Policy.parse({ ...draft, version, issuedAt: new Date(at).toISOString() });
+          if (policy.expiresAt !== undefined && Date.parse(policy.expiresAt) <= at) {
+            throw new HttpError(400, 'POLICY_EXPIRED', 'expiresAt lies in the past');
+          }
+          const payload = JSON.stringify(policy);
+          const signed = signPayload(payload, signingKeyPem);
+          const row: PolicyRow = {
+            version,
+            payload,
+            signature: signed.signature,
+            key_id: signed.keyId,
+            etag: etagFor(version, payload),
+            created_at: at,
+            created_by: actor,
+          };
+          await policiesRepo(trx).insert(row);
+          await auditRepo(trx).append({
+            at,
+            actor,
+            action: 'policy.create',
+            target: `policy:${version}`,
+            details: { version, rules: policy.rules.map((r) => r.id), reportOnly: policy.escalation.reportOnly },
+          });
+          return row;
+        })
+        .catch((err: unknown) => {
+          if (err instanceof HttpError) throw err;
+          // Two creates raced for the same number: the loser gets a 409 instead of a 500.
+          if (isUniqueViolation(err))
+            throw conflict('POLICY_VERSION_CONFLICT', 'another version was created at the same time; retry');
+          throw err;
+        });
+      const c = toCached(row);
+      cache.set(row.version, c);
+      return c;
+    },
+  };
+}
+export type PolicyStore = ReturnType<typeof createPolicyStore>;
+
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
