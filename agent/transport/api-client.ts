@@ -97,6 +97,16 @@ function parseJson<T>(text: string, schema: z.ZodType<T>, what: string, status: 
   return result.data;
 }
 
+/** A plain Policy document where the signed envelope belongs: worth its own message, it is a misconfigured or hostile server. */
+function looksLikeBarePolicy(text: string): boolean {
+  try {
+    const json = JSON.parse(text) as Record<string, unknown> | null;
+    return json !== null && typeof json === 'object' && !('signature' in json) && 'rules' in json;
+  } catch {
+    return false;
+  }
+}
+
 /** Maps a non-2xx answer to the ServerError code the caller branches on (see errors.ts). */
 function errorFor(response: Response, bodyText: string, what: string): ServerError {
   const status = response.status;
@@ -197,6 +207,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       const responseEtag = response.headers.get('etag') ?? undefined;
       if (response.status === 304) return { status: 'not-modified', etag: responseEtag ?? etag };
       if (response.status !== 200) throw errorFor(response, text, what);
+      if (looksLikeBarePolicy(text))
+        throw new ServerError('BAD_RESPONSE', `${what}: the server sent a policy without a signature envelope (unsigned)`, {
+          status: 200,
+        });
       return { status: 'ok', signed: parseJson(text, SignedPolicy, what, 200), etag: responseEtag };
     },
 
