@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+
+/** Small statistics and process helpers shared by the benchmark scripts. */
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+export async function timeRuns(runs: number, fn: () => Promise<unknown>, warmup = 2): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await fn();
+    times.push(performance.now() - start);
+  }
+  return times;
+}
+
+export interface ProcessRun {
+  ms: number;
+  code: number | null;
+  /** Peak resident set size in KiB, as the kernel's rusage reports it (GNU time %M). */
+  maxRssKiB: number;
+  stdout: string;
+}
+
+/** Runs a command under GNU time to learn its wall time and peak memory (maxrss) in one go. */
+export function runMeasured(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', '__MAXRSS__%M', cmd, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - start;
+      const match = /__MAXRSS__(\d+)/.exec(stderr);
+      if (!match) return reject(new Error(`no maxrss from /usr/bin/time: ${stderr.slice(-300)}`));
+      resolve({ ms, code, maxRssKiB: Number(match[1]), stdout });
+    });
+  });
+}
+
+export function table(rows: (string | number)[][]): string {
+  const cells = rows.map((r) => r.map(String));
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+export const fmt = (ms: number) => ms.toFixed(1);
