@@ -1,0 +1,74 @@
+import { IOS_APP_SOURCE, IOS_APP_UNVERIFIED, versioned, WEB_APP_PUBLISHER, WEB_APP_SOURCE } from '../patterns.js';
+import { DEBLOAT_LEDRAGOX, ENDPOINT_TABLE, UNATTRIBUTED } from '../sources.js';
+import type { CatalogApp } from '../types.js';
+
+const CAPRINE = {
+  pattern: 'Caprine',
+  source: 'github:Homebrew/homebrew-cask:Casks/c/caprine.rb@0369b059',
+  note: 'unofficial Messenger client (Electron)',
+};
+
+/**
+ * "Messenger" is a generic word (Apple Messages, Kik Messenger, "Signal Messenger, LLC" as a publisher), so the name
+ * only counts together with Meta's publisher or a browser's web-app publisher; everything else goes by exact ids.
+ */
+export const facebookMessenger: CatalogApp = {
+  id: 'facebook-messenger',
+  name: 'Facebook Messenger',
+  vendor: 'Meta Platforms (Facebook, Inc.)',
+  desktopClient: 'discontinued',
+  status:
+    'Meta shut the Windows and macOS apps down in December 2025 (the Windows Store app had been a PWA since 2024); leftovers are still found. ' +
+    'No Linux client; the unofficial Caprine client is matched on every OS.',
+  windows: {
+    appxNames: [{ values: ['FACEBOOK.317180B0BB486'], source: DEBLOAT_LEDRAGOX, note: 'Store app "Messenger"' }],
+    appxFamilies: [{ values: ['FACEBOOK.317180B0BB486_8xx8rvfyw5nnt'], source: UNATTRIBUTED }],
+    uninstallKeys: [
+      {
+        values: ['c1b3adcf-2068-5e8d-b25d-30ce588e3a4c'],
+        source:
+          'github:microsoft/winget-pkgs:manifests/f/Facebook/Messenger/205.0.564654621.564654621/Facebook.Messenger.installer.yaml@17cce3e8',
+        note: 'nullsoft installer (versions 163–205)',
+      },
+    ],
+    names: [
+      {
+        pattern: versioned('Messenger'),
+        publisher: String.raw`Facebook,? Inc\.?|Meta Platforms,? Inc\.?`,
+        source:
+          'github:microsoft/winget-pkgs:manifests/f/Facebook/Messenger/205.0.564654621.564654621/Facebook.Messenger.locale.en-US.yaml@9e8669e8',
+        unverified: 'the "Meta Platforms, Inc." spelling is assumed from the company rename',
+      },
+      {
+        pattern: 'Messenger',
+        publisher: WEB_APP_PUBLISHER,
+        source: WEB_APP_SOURCE,
+        note: 'messenger.com installed as a web app',
+      },
+      { ...CAPRINE, pattern: versioned(CAPRINE.pattern) },
+    ],
+  },
+  macos: {
+    bundleIds: [
+      { values: ['com.facebook.archon'], source: ENDPOINT_TABLE },
+      { values: ['com.sindresorhus.caprine'], source: CAPRINE.source, note: CAPRINE.note },
+      { values: ['com.facebook.Messenger'], source: IOS_APP_SOURCE, unverified: IOS_APP_UNVERIFIED },
+    ],
+    names: [CAPRINE],
+    processes: [
+      { values: ['Messenger'], source: ENDPOINT_TABLE, note: '/Applications/Messenger.app/Contents/MacOS/Messenger' },
+      { values: ['Caprine'], source: CAPRINE.source },
+    ],
+  },
+  linux: {
+    flatpakIds: [
+      {
+        values: ['com.sindresorhus.Caprine'],
+        source: 'github:TheEvilSkeleton/com.sindresorhus.Caprine:com.sindresorhus.Caprine.yml@b9dbf8f3',
+        note: CAPRINE.note,
+      },
+    ],
+    names: [CAPRINE],
+  },
+  notThis: ['Apple Messages (com.apple.MobileSMS)', 'Kik Messenger', '"Messenger" apps of other publishers'],
+};

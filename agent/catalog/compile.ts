@@ -1,0 +1,60 @@
+import type { Matcher, OsName } from '../../protocol/index.js';
+import type { CatalogApp, NameRule, Sourced } from './types.js';
+
+type IdKind = Exclude<keyof Matcher, 'names'>;
+
+function values(groups: readonly Sourced[] | undefined): string[] {
+  return groups?.flatMap((g) => g.values) ?? [];
+}
+
+/** Case-insensitive de-duplication, first spelling wins (ids compare case-insensitively anyway). */
+function unique(list: string[]): string[] | undefined {
+  const seen = new Set<string>();
+  const out = list.filter((v) => {
+    const key = v.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return out.length ? out : undefined;
+}
+
+/**
+ * Turns a catalog entry into the protocol's `Matcher`, so a catalog app and an admin's custom rule go through the
+ * same matcher. Per-OS name rules become rules limited to that OS; a rule listed for several OSes is merged into one.
+ * Process names are not OS-scoped in the protocol; they are exact names, so a Windows name never matches on Linux.
+ */
+export function catalogAppToMatcher(app: CatalogApp): Matcher {
+  const { windows: w, macos: m, linux: l } = app;
+  const ids: Record<IdKind, string[] | undefined> = {
+    bundleIds: unique(values(m?.bundleIds)),
+    appxNames: unique(values(w?.appxNames)),
+    appxFamilies: unique(values(w?.appxFamilies)),
+    uninstallKeys: unique(values(w?.uninstallKeys)),
+    flatpakIds: unique(values(l?.flatpakIds)),
+    snapNames: unique(values(l?.snapNames)),
+    packages: unique(values(l?.packages)),
+    desktopIds: unique(values(l?.desktopIds)),
+    processes: [...new Set([...values(w?.processes), ...values(m?.processes), ...values(l?.processes)])],
+  };
+  if (ids.processes?.length === 0) ids.processes = undefined;
+
+  const names = new Map<string, { pattern: string; publisher?: string; os: OsName[] }>();
+  const addNames = (os: OsName, rules: readonly NameRule[] | undefined) => {
+    for (const r of rules ?? []) {
+      const key = `${r.pattern}\u0000${r.publisher ?? ''}`;
+      const entry = names.get(key) ?? { pattern: r.pattern, ...(r.publisher ? { publisher: r.publisher } : {}), os: [] };
+      if (!entry.os.includes(os)) entry.os.push(os);
+      names.set(key, entry);
+    }
+  };
+  addNames('windows', w?.names);
+  addNames('macos', m?.names);
+  addNames('linux', l?.names);
+
+  const matcher: Matcher = {};
+  for (const [kind, list] of Object.entries(ids) as [IdKind, string[] | undefined][]) if (list) matcher[kind] = list;
+  // A rule listed for all three OSes needs no OS limit.
+  if (names.size) matcher.names = [...names.values()].map(({ os, ...rule }) => (os.length === 3 ? rule : { ...rule, os }));
+  return matcher;
+}

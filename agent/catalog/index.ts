@@ -1,0 +1,64 @@
+import type { Matcher } from '../../protocol/index.js';
+import { discord } from './apps/discord.js';
+import { element } from './apps/element.js';
+import { facebookMessenger } from './apps/facebook-messenger.js';
+import { facebook } from './apps/facebook.js';
+import { instagram } from './apps/instagram.js';
+import { kik } from './apps/kik.js';
+import { line } from './apps/line.js';
+import { signal } from './apps/signal.js';
+import { skype } from './apps/skype.js';
+import { snapchat } from './apps/snapchat.js';
+import { telegram } from './apps/telegram.js';
+import { threema } from './apps/threema.js';
+import { viber } from './apps/viber.js';
+import { wechat } from './apps/wechat.js';
+import { whatsapp } from './apps/whatsapp.js';
+import { wire } from './apps/wire.js';
+import { catalogAppToMatcher } from './compile.js';
+import type { CatalogApp } from './types.js';
+
+export type * from './types.js';
+export { catalogAppToMatcher } from './compile.js';
+
+/**
+ * Every app the agent knows by id. One file per app in apps/: "where is WhatsApp recognised on Windows?"
+ * is apps/whatsapp.ts → windows. Policy rules name these ids (`"app": "whatsapp"`).
+ */
+export const catalog: readonly CatalogApp[] = [
+  whatsapp,
+  snapchat,
+  facebook,
+  facebookMessenger,
+  instagram,
+  kik,
+  line,
+  telegram,
+  signal,
+  threema,
+  wechat,
+  viber,
+  discord,
+  skype,
+  element,
+  wire,
+];
+
+const byId = new Map(catalog.map((app) => [app.id, app]));
+const matchers = new Map<string, Matcher>();
+
+export function getCatalogApp(id: string): CatalogApp | undefined {
+  return byId.get(id);
+}
+
+/** The catalog entry as a protocol Matcher (computed once per id). */
+export function getCatalogMatcher(id: string): Matcher | undefined {
+  let matcher = matchers.get(id);
+  if (!matcher) {
+    const app = byId.get(id);
+    if (!app) return undefined;
+    matcher = catalogAppToMatcher(app);
+    matchers.set(id, matcher);
+  }
+  return matcher;
+}
