@@ -131,8 +131,10 @@ async function collect(root: string): Promise<RawAppImages> {
   return { present: true, files, problems };
 }
 
-// Architecture and platform words in AppImage file names ("Signal-7.1.0-x86_64", "FreeCAD_0.21-Linux-x86_64").
-const ARCH = /^(x86[-_]64|amd64|x64|aarch64|arm64|armhf|armv7l?|i[3-6]86|x86|ia32|linux(32|64)?|universal)$/i;
+// Architecture words in AppImage file names ("Signal-7.1.0-x86_64", "Obsidian-linux-x64").
+const ARCH = /^(x86[-_]64|amd64|x64|aarch64|arm64|armhf|armv7l?|i[3-6]86|x86|ia32|universal)$/i;
+// "linux" is a platform word only right before an architecture: "whatsapp-for-linux" keeps it.
+const PLATFORM = /^linux(32|64)?$/i;
 const VERSIONISH = /^v?\d/;
 
 /**
@@ -141,27 +143,31 @@ const VERSIONISH = /^v?\d/;
  */
 export function appImageName(fileName: string): { name: string; version?: string } {
   const stem = fileName.replace(/\.appimage$/i, '');
-  // Keep the separators so that "whatsapp-for-linux" stays hyphenated.
-  const protectedStem = stem.replace(/x86[-_]64/gi, 'x86\u000164');
-  const parts = protectedStem.split(/([-_ ]+)/).map((p) => p.replace('\u0001', '_'));
+  // Keep the separators so that "whatsapp-for-linux" stays hyphenated; x86_64 must not split at its "_".
+  const parts = stem
+    .replace(/x86[-_]64/gi, 'x86\u000164')
+    .split(/([-_ ]+)/)
+    .map((p) => p.replace('\u0001', '_'));
   let name = '';
   let version: string | undefined;
   for (let i = 0; i < parts.length; i += 2) {
     const token = parts[i]!;
-    if (VERSIONISH.test(token) || ARCH.test(token)) {
-      if (VERSIONISH.test(token) && /^v?\d+(\.\d+)+/.test(token)) version = token.replace(/^v/, '');
+    const next = parts[i + 2];
+    if (VERSIONISH.test(token) || ARCH.test(token) || (PLATFORM.test(token) && next !== undefined && ARCH.test(next))) {
+      if (/^v?\d+(\.\d+)+/.test(token)) version = token.replace(/^v/, '');
       break;
     }
     name += (i > 0 ? parts[i - 1]! : '') + token;
   }
-  // "Element.1.11.AppImage"-style names: a dotted version glued to the name
+  // "Element.1.11.50.AppImage": a dotted version glued to the name
   const dotted = /^(.*?[A-Za-z])\.(v?\d+(?:\.\d+)+)$/.exec(name);
   if (dotted) {
     name = dotted[1]!;
     version ??= dotted[2]!.replace(/^v/, '');
   }
   name = name.replace(/_/g, ' ').trim();
-  return { name: name || stem, ...(version ? { version } : {}) };
+  if (!name) return { name: stem }; // nothing but a version: the file name is all we have
+  return { name, ...(version ? { version } : {}) };
 }
 
 export function parseAppImages(raw: unknown): { apps: InstalledApp[]; problems: string[] } {
