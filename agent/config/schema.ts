@@ -1,0 +1,148 @@
+import { posix, win32 } from 'node:path';
+import { z } from 'zod';
+import { Lang, publicKeyFromBase64 } from '../../protocol/index.js';
+import { AppwachtError } from '../errors.js';
+import { LOG_LEVELS, type LogLevel } from '../log.js';
+
+/** Config that cannot be used as given; the message names every bad key and where it came from. */
+export class ConfigError extends AppwachtError {}
+
+const httpUrl = (what: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '';
+      } catch {
+        return false;
+      }
+    }, `must be an http(s) URL of the ${what}, e.g. https://appwacht.intranet.example`);
+
+const absolutePath = z
+  .string()
+  .trim()
+  .min(1)
+  // Either convention: config is validated on any OS (a Windows registry capture is tested on Linux).
+  .refine((v) => posix.isAbsolute(v) || win32.isAbsolute(v), 'must be an absolute path');
+
+/**
+ * Every setting the agent reads. `pinned` settings decide whom the agent trusts and where its traffic goes:
+ * once IT manages the agent they come from managed sources only (see resolve.ts). Names:
+ * `key` in JSON files (user settings, /etc/appwacht/config.json), `managedName` in the registry and in
+ * macOS managed preferences (the ADMX and the .mobileconfig use the same names), `env`, and `flag` for commands that accept it.
+ */
+export const CONFIG_KEYS = {
+  serverUrl: {
+    managedName: 'ServerUrl',
+    env: 'APPWACHT_SERVER_URL',
+    flag: 'server',
+    pinned: true,
+    secret: false,
+    schema: httpUrl('Appwacht server').transform((v) => v.replace(/\/+$/, '')),
+  },
+  enrollmentSecret: {
+    managedName: 'EnrollmentSecret',
+    env: 'APPWACHT_ENROLLMENT_SECRET',
+    flag: 'secret',
+    // Not pinned: a secret only buys a token from the server the agent already trusts.
+    pinned: false,
+    secret: true,
+    schema: z.string().trim().min(16, 'must be at least 16 characters').max(200, 'must be at most 200 characters'),
+  },
+  policyPublicKey: {
+    managedName: 'PolicyPublicKey',
+    env: 'APPWACHT_POLICY_PUBLIC_KEY',
+    flag: 'policy-key',
+    pinned: true,
+    secret: false,
+    schema: z
+      .string()
+      .trim()
+      .refine((v) => {
+        try {
+          publicKeyFromBase64(v);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be the base64 of a raw 32-byte Ed25519 public key (44 characters)'),
+  },
+  caFile: {
+    managedName: 'CaFile',
+    env: 'APPWACHT_CA_FILE',
+    flag: 'ca-file',
+    pinned: true,
+    secret: false,
+    schema: absolutePath,
+  },
+  proxy: {
+    managedName: 'Proxy',
+    env: 'APPWACHT_PROXY',
+    flag: 'proxy',
+    pinned: true,
+    secret: false,
+    schema: httpUrl('proxy'),
+  },
+  language: {
+    managedName: 'Language',
+    env: 'APPWACHT_LANG',
+    flag: 'lang',
+    pinned: false,
+    secret: false,
+    schema: z.string().trim().pipe(Lang),
+  },
+  stateDir: {
+    managedName: 'StateDir',
+    env: 'APPWACHT_STATE_DIR',
+    flag: 'state-dir',
+    pinned: false,
+    secret: false,
+    schema: absolutePath,
+  },
+  logLevel: {
+    managedName: 'LogLevel',
+    env: 'APPWACHT_LOG_LEVEL',
+    flag: 'log-level',
+    pinned: false,
+    secret: false,
+    schema: z.string().trim().pipe(z.enum(LOG_LEVELS)),
+  },
+} as const;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+export const CONFIG_KEY_NAMES = Object.keys(CONFIG_KEYS) as ConfigKey[];
+
+/** The effective configuration the agent runs with. */
+export interface AgentConfig {
+  serverUrl?: string;
+  enrollmentSecret?: string;
+  /** base64 raw Ed25519 key; without it no server policy can be trusted. */
+  policyPublicKey?: string;
+  caFile?: string;
+  proxy?: string;
+  /** Unset: the employee's locale decides (agent/i18n.ts). */
+  language?: Lang;
+  stateDir: string;
+  logLevel: LogLevel;
+}
+
+/** Validates one raw value; returns the normalised value or a message saying what is wrong with it. */
+export function validateValue(key: ConfigKey, raw: unknown): { ok: true; value: string } | { ok: false; message: string } {
+  if (typeof raw !== 'string') return { ok: false, message: `must be a string, not ${raw === null ? 'null' : typeof raw}` };
+  const result = (CONFIG_KEYS[key].schema as z.ZodType<string>).safeParse(raw);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, message: result.error.issues[0]?.message ?? 'invalid value' };
+}
+
+/** Finds the config key for a name as written in a source (JSON key, or the managed value name); case-insensitive. */
+export function keyForName(name: string): ConfigKey | undefined {
+  const lower = name.toLowerCase();
+  return CONFIG_KEY_NAMES.find((k) => k.toLowerCase() === lower || CONFIG_KEYS[k].managedName.toLowerCase() === lower);
+}
+
+/** Secrets as `appwacht config` and logs show them: that one is set and how long it is, nothing of its content. */
+export function maskSecret(value: string): string {
+  return `******** (${value.length} characters)`;
+}
