@@ -98,6 +98,8 @@ const CASES: Record<OsName, Case[]> = {
     [null, reg('Linear 1.2.3', 'Linear Orbit, Inc.', 'linear')],
     [null, reg('LINE WORKS', 'Works Mobile Corp.', 'LINEWORKS')],
     [null, reg('Line 6', 'Line 6', 'Line6Driver')],
+    [null, reg('Lineage II', 'NCSOFT', 'Lineage II')],
+    [null, reg('Threema Safe', 'Acme', 'threema-safe-tool')],
     [null, reg('TeamViewer', 'TeamViewer Germany GmbH', 'TeamViewer')],
     [null, reg('企业微信', '腾讯科技(深圳)有限公司', 'WXWork')],
     [null, reg('WeCom', 'Tencent', 'WXWork')],
@@ -126,6 +128,8 @@ const CASES: Record<OsName, Case[]> = {
     [null, reg('Update', 'GitHub', 'Update')],
     [null, reg('Vibrato', 'Acme', 'vibrato')],
     [null, reg('Threema Safe Restore Tool', 'Acme', 'x')],
+    [null, reg('Signal Desktop Backup Viewer', 'Acme', 'sdbv')],
+    [null, reg('Element Insights', 'Element Software', 'ei')],
   ],
   macos: [
     ['whatsapp', bundle('WhatsApp', 'net.whatsapp.WhatsApp')],
