@@ -35,45 +35,67 @@ export interface Stanza {
   line: number;
 }
 
+// deb822 field names are printable US-ASCII without spaces or colons.
+const FIELD_NAME = /^[!-9;-~]+$/;
+
 /**
  * Pure: splits a deb822 text (dpkg status) into stanzas. dpkg ends every stanza, the last one too, with
  * a blank line, so a stanza not followed by one was cut off: it is returned as `incomplete`, not used.
+ * With `wanted`, only those fields are kept: a status file is mostly Description and Conffiles lines, and
+ * skipping them makes the parse several times faster (it runs on every scan).
  */
-export function parseDeb822(text: string): { stanzas: Stanza[]; incomplete?: Stanza; problems: string[] } {
+export function parseDeb822(
+  text: string,
+  wanted?: ReadonlySet<string>,
+): { stanzas: Stanza[]; incomplete?: Stanza; problems: string[] } {
   const problems: string[] = [];
   const stanzas: Stanza[] = [];
   const lines = text.split('\n');
   if (text.endsWith('\n')) lines.pop(); // split() leaves an empty string after the last newline; it is no blank line
   let current: Stanza | undefined;
-  let lastField: string | undefined;
+  let lastField: string | undefined; // undefined also while inside a field we do not keep
+  let inField = false;
   let garbage = 0;
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, '');
-    if (line.trim() === '') {
+    let line = lines[i]!;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const first = line.charCodeAt(0);
+    const indented = first === 32 || first === 9;
+    if (line.length === 0 || (indented && line.trim() === '')) {
       if (current) stanzas.push(current);
       current = undefined;
       lastField = undefined;
+      inField = false;
       continue;
     }
-    if (line.startsWith(' ') || line.startsWith('\t')) {
-      if (current && lastField) current.fields.set(lastField, `${current.fields.get(lastField)}\n${line.slice(1)}`);
-      else garbage++;
+    if (indented) {
+      if (!inField) garbage++;
+      else if (lastField) current!.fields.set(lastField, `${current!.fields.get(lastField)}\n${line.slice(1)}`);
       continue;
     }
     const colon = line.indexOf(':');
-    // deb822 field names are printable US-ASCII without spaces or colons.
-    if (colon <= 0 || !/^[!-9;-~]+$/.test(line.slice(0, colon))) {
+    if (colon <= 0) {
       garbage++;
+      inField = false;
+      continue;
+    }
+    const name = line.slice(0, colon);
+    if (!FIELD_NAME.test(name)) {
+      garbage++;
+      inField = false;
       continue;
     }
     current ??= { fields: new Map(), line: i + 1 };
-    lastField = line.slice(0, colon);
-    current.fields.set(lastField, line.slice(colon + 1).trim());
+    inField = true;
+    lastField = !wanted || wanted.has(name) ? name : undefined;
+    if (lastField) current.fields.set(lastField, line.slice(colon + 1).trim());
   }
   if (garbage > 0) problems.push(`${garbage} line(s) that are not "Field: value" were ignored`);
   // A stanza still open at the end was never closed by its blank line: cut off.
   return { stanzas, ...(current ? { incomplete: current } : {}), problems };
 }
+
+const DPKG_FIELDS: ReadonlySet<string> = new Set(['Package', 'Status', 'Version', 'Maintainer']);
 
 // dpkg's package states in which the package's files are on disk. "config-files" and "not-installed"
 // mean they are gone. The selection (install/hold/deinstall/purge) does not change what is on disk.
@@ -86,7 +108,7 @@ export function maintainerName(maintainer: string): string {
 }
 
 export function parseDpkgStatus(text: string): { apps: InstalledApp[]; problems: string[] } {
-  const { stanzas, incomplete, problems } = parseDeb822(text);
+  const { stanzas, incomplete, problems } = parseDeb822(text, DPKG_FIELDS);
   if (text.includes('\u0000')) problems.push('the status file contains NUL bytes: it is damaged');
   if (incomplete) {
     const pkg = incomplete.fields.get('Package');

@@ -1,16 +1,15 @@
-import { promises as fsp } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import psList from 'ps-list';
 import { z } from 'zod';
 import { SourceError } from '../../errors.js';
 import type { CollectContext, ProcessSource, RunningProcess } from '../types.js';
-import { mapLimit } from './rootfs.js';
 
 /**
  * Running processes, on every OS. This runs every few seconds in the background loop, so it must be cheap.
  *
- * Linux reads /proc directly: ps-list spawns `ps` twice and took ~85 ms for 100 processes here, /proc takes a
- * few ms and needs no procps. Name: the kernel's comm (the name the program was started as, so a renamed or
+ * Linux reads /proc directly: ps-list spawns `ps` twice and took ~85 ms for 100 processes here (idle machine),
+ * /proc a few ms, and it needs no procps. Name: the kernel's comm (the name the program was started as, so a renamed or
  * linked copy shows as what it was called); comm is cut to 15 characters, so a longer argv[0]/exe base name
  * that starts with it is preferred. Path: /proc/<pid>/exe, readable for our own processes or as root
  * (EACCES otherwise: left undefined). Kernel threads (no command line, no exe) are left out.
@@ -29,9 +28,9 @@ export type RawProcess = z.infer<typeof RawProcess>;
 const MAX_CMD = 4096;
 const COMM_LENGTH = 15; // TASK_COMM_LEN - 1
 
-async function readOr(file: string): Promise<string | undefined> {
+function readOr(file: string): string | undefined {
   try {
-    return await fsp.readFile(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch {
     return undefined; // the process ended meanwhile, or it is not ours to read
   }
@@ -48,17 +47,17 @@ export function processName(comm: string, argv0: string | undefined, exe: string
   return comm;
 }
 
-async function readProcEntry(pid: number): Promise<RawProcess | undefined> {
+function readProcEntry(pid: number): RawProcess | undefined {
   const dir = `/proc/${pid}`;
-  const [comm, cmdline, exe] = await Promise.all([
-    readOr(`${dir}/comm`),
-    readOr(`${dir}/cmdline`),
-    fsp.readlink(`${dir}/exe`).then(
-      (p) => p.replace(/ \(deleted\)$/, ''),
-      () => undefined,
-    ),
-  ]);
+  const comm = readOr(`${dir}/comm`);
   if (comm === undefined) return undefined; // gone
+  const cmdline = readOr(`${dir}/cmdline`);
+  let exe: string | undefined;
+  try {
+    exe = readlinkSync(`${dir}/exe`).replace(/ \(deleted\)$/, '');
+  } catch {
+    exe = undefined; // kernel thread, or another user's process while we are not root
+  }
   const args = (cmdline ?? '').split('\u0000').filter((a, i, all) => a !== '' || i < all.length - 1);
   if (args.length === 0 && exe === undefined) return undefined; // kernel thread
   const name = processName(comm.replace(/\n$/, ''), args[0], exe);
@@ -66,10 +65,23 @@ async function readProcEntry(pid: number): Promise<RawProcess | undefined> {
   return { pid, name, ...(cmd ? { cmd } : {}), ...(exe ? { path: exe } : {}) };
 }
 
+// Synchronous reads of /proc cost a tenth of the CPU of the promise API (measured: 8 ms vs 72 ms for 71
+// processes); reading in batches with a yield between them keeps the event loop responsive all the same.
+const BATCH = 64;
+
 export async function listProcFs(): Promise<RawProcess[]> {
-  const pids = (await fsp.readdir('/proc')).filter((n) => /^\d+$/.test(n)).map(Number);
-  const entries = await mapLimit(pids, 64, readProcEntry);
-  return entries.filter((e) => e !== undefined);
+  const pids = readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number);
+  const entries: RawProcess[] = [];
+  for (let i = 0; i < pids.length; i += BATCH) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const pid of pids.slice(i, i + BATCH)) {
+      const entry = readProcEntry(pid);
+      if (entry) entries.push(entry);
+    }
+  }
+  return entries;
 }
 
 async function listWithPsList(): Promise<RawProcess[]> {
