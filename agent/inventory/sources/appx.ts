@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppwachtError, SourceError } from '../../errors.js';
 import type { CollectContext, InstalledApp, InventorySource, ParseResult } from '../types.js';
-import { capture, checkIdentity, windowsTools } from './windows-commands.js';
+import { accountName, capture, checkIdentity, parseWhoami, windowsTools } from './windows-commands.js';
 import type { CommandCapture, WindowsSourceOptions, WindowsTools } from './windows-commands.js';
 
 /**
@@ -134,7 +134,7 @@ function describeIssue(error: z.ZodError): string {
 }
 
 /** Get-AppxPackage objects → records. Frameworks (VCLibs, .NET) and resource packages are not apps and are skipped. */
-export function appxPackages(items: unknown[], problems: string[]): InstalledApp[] {
+export function appxPackages(items: unknown[], problems: string[], currentUser?: string): InstalledApp[] {
   const apps: InstalledApp[] = [];
   items.forEach((item, i) => {
     const checked = PackageSchema.safeParse(item);
@@ -154,7 +154,8 @@ export function appxPackages(items: unknown[], problems: string[]): InstalledApp
       ...(p.Publisher && { publisher: p.Publisher }),
       ...(p.InstallLocation && { location: p.InstallLocation }),
     };
-    if (p.Users.length === 0) apps.push(base);
+    // Without -AllUsers there is no Users field: the packages are the current user's.
+    if (p.Users.length === 0) apps.push(currentUser === undefined ? base : { ...base, user: currentUser });
     for (const account of p.Users) apps.push({ ...base, user: userName(account) });
   });
   return apps;
@@ -203,7 +204,8 @@ export function parseAppx(raw: unknown): ParseResult {
   if (!data.elevated) problems.push('not elevated: only the current user’s Store packages were listed');
   const items = jsonList(data.packages);
   if (items.length === 0) problems.push('Get-AppxPackage listed no packages');
-  const apps = appxPackages(items, problems);
+  const currentUser = !data.elevated && data.whoami.ok ? accountName(parseWhoami(data.whoami.output)) : undefined;
+  const apps = appxPackages(items, problems, currentUser);
   if (data.provisioned?.ok === false) {
     problems.push(`Get-AppxProvisionedPackage failed (${data.provisioned.error.code}): ${data.provisioned.error.message}`);
   } else if (data.provisioned?.ok) {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { SourceError } from '../../errors.js';
 import type { CollectContext, InstalledApp, InventorySource, ParseResult } from '../types.js';
-import { capture, checkIdentity, parseWhoami, windowsTools } from './windows-commands.js';
+import { accountName, capture, checkIdentity, parseWhoami, windowsTools } from './windows-commands.js';
 import type { CommandCapture, WindowsSourceOptions, WindowsTools } from './windows-commands.js';
 
 /**
@@ -344,7 +344,7 @@ export function parseRegistry(raw: unknown): ParseResult {
   if (data.loadedHives && !data.loadedHives.ok) problems.push(`listing HKU failed: ${data.loadedHives.error.message}`);
   if (!data.profileList.ok) problems.push(`reading ProfileList failed: ${data.profileList.error.message}`);
   const profiles = data.profileList.ok ? profilesFrom(data.profileList.output) : new Map<string, string>();
-  const account = data.whoami.ok ? parseWhoami(data.whoami.output).account?.split('\\').pop() : undefined;
+  const account = data.whoami.ok ? accountName(parseWhoami(data.whoami.output)) : undefined;
 
   let readable = 0;
   let recognised = 0;

@@ -77,7 +77,7 @@ export function parseWhoami(text: string): WindowsIdentity {
     if (fields.length === 2 && identity.sid === undefined && SID.test(fields[1]!)) {
       identity.account = fields[0];
       identity.sid = fields[1];
-    } else if (fields.length >= 3 && fields[1] !== undefined && /^S-1-16-\d+$/.test(fields[2] ?? '')) {
+    } else if (/^S-1-16-\d+$/.test(fields[2] ?? '')) {
       identity.elevated = fields[2] === 'S-1-16-12288' || fields[2] === 'S-1-16-16384';
     }
   }
@@ -85,6 +85,11 @@ export function parseWhoami(text: string): WindowsIdentity {
 }
 
 /** Runs whoami once; a failure is kept (the caller then proceeds as not elevated and says so). */
+/** The account's name without its domain ("nt authority\\system" → "system"), as records name users. */
+export function accountName(identity: WindowsIdentity): string | undefined {
+  return identity.account?.split('\\').pop() || undefined;
+}
+
 export async function checkIdentity(tools: WindowsTools): Promise<{ whoami: CommandCapture; identity: WindowsIdentity }> {
   const whoami = await capture(tools.run(tools.whoami, WHOAMI_ARGS, { timeoutMs: 15_000 }));
   return { whoami, identity: whoami.ok ? parseWhoami(whoami.output) : {} };

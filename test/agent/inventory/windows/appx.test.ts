@@ -120,7 +120,7 @@ describe('appx source: collect (fake runner) and parse', () => {
       assert.ok(!call.args.at(-1)!.includes('"'), 'no double quotes for Windows command-line quoting to mangle');
   });
 
-  it('not elevated: the current user’s packages only, no provisioned list', async () => {
+  it('not elevated: the current user’s packages only (named after whoami’s account), no provisioned list', async () => {
     const answers = systemMachine();
     answers.set(
       key(WHOAMI, ['/user', '/groups', '/fo', 'csv', '/nh']),
@@ -138,7 +138,7 @@ describe('appx source: collect (fake runner) and parse', () => {
     const { apps, problems } = source.parse(raw);
     assert.deepEqual(
       apps.map((a) => [a.ids.appxFamily, a.scope, a.user]),
-      [['5319275A.WhatsAppDesktop_cv1g1gvanyjgm', 'user', undefined]],
+      [['5319275A.WhatsAppDesktop_cv1g1gvanyjgm', 'user', 'anna']],
     );
     assert.match(problems.join(' | '), /not elevated/);
   });

@@ -82,6 +82,13 @@ describe('parseRegQuery()', () => {
     });
   }
 
+  it('keeps runs of spaces inside data, even four of them', () => {
+    const { keys } = parseRegQuery(
+      'HKEY_LOCAL_MACHINE\\U\\X\r\n    UninstallString    REG_SZ    C:\\x\\setup.exe  /uninstall    /quiet \r\n',
+    );
+    assert.equal(keys[0]?.values[0]?.data, 'C:\\x\\setup.exe  /uninstall    /quiet ');
+  });
+
   it('never yields a shortened value from a truncated dump', () => {
     const { keys } = parseRegQuery('HKEY_CURRENT_USER\\U\\Telegram\r\n    DisplayName    REG_SZ    Teleg');
     assert.deepEqual(keys[0]?.values, []);
