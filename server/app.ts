@@ -17,6 +17,7 @@ import { createRepos, type AppContext } from './context.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { HttpError } from './errors.js';
 import { ADMIN_PREFIX } from './plugins/auth.js';
+import { registerJsonParser } from './plugins/json-body.js';
 import { createMetrics, instrument } from './plugins/metrics.js';
 import { adminAuditRoutes } from './routes/admin/audit.js';
 import { adminDeviceRoutes } from './routes/admin/devices.js';
@@ -93,6 +94,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: a text/plain body would otherwise reach the validator as a string.
   app.removeContentTypeParser('text/plain');
+  registerJsonParser(app);
 
   const repos = createRepos(deps.handle);
   const policies = createPolicyStore(deps.handle.db, deps.secrets.signingKeyPem, now);
