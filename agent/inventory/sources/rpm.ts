@@ -59,6 +59,7 @@ export function parseRpmOutput(output: string): { apps: InstalledApp[]; problems
   const apps: InstalledApp[] = [];
   const problems: string[] = [];
   let bad = 0;
+  const seen = new Set<string>();
   for (const line of output.split('\n')) {
     if (line.trim() === '') continue;
     const parts = line.split('\t');
@@ -70,6 +71,10 @@ export function parseRpmOutput(output: string): { apps: InstalledApp[]; problems
     // gpg-pubkey entries are the repository signing keys rpm stores as pseudo-packages.
     if (!name || name === 'gpg-pubkey') continue;
     const full = version ? `${epoch ? `${epoch}:` : ''}${version}${release ? `-${release}` : ''}` : undefined;
+    // Multilib installs (glibc.x86_64 and glibc.i686) are one app for our purpose, as with dpkg.
+    const key = `${name}\u0000${full ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     const publisher = vendor ?? (packager ? maintainerName(packager) : undefined);
     apps.push({
       name,

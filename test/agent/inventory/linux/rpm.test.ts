@@ -16,13 +16,15 @@ function hasTool(name: string): boolean {
 }
 
 describe('parseRpmOutput()', () => {
-  it('reads name, epoch:version-release, vendor (else packager without e-mail)', () => {
+  it('reads name, epoch:version-release, vendor (else packager without e-mail), multilib once', () => {
     const output = [
       'signal-desktop\t(none)\t7.1.0\t1\tx86_64\tSignal Messenger, LLC\t(none)',
       'telegram-desktop\t1\t5.2.3\t1.fc40\tx86_64\tRPM Fusion\tRPM Fusion <rpmfusion-buildsys@lists.rpmfusion.org>',
       'wire-desktop\t(none)\t3.35\t(none)\tx86_64\t(none)\tWire Swiss GmbH <support@wire.com>',
       'gpg-pubkey\t(none)\t18b8e74c\t62f2920f\t(none)\t(none)\t(none)',
       'Package With Spaces\t(none)\t1.0\t1\tnoarch\tSome Vendor\t(none)',
+      'glibc\t(none)\t2.39\t17.fc40\tx86_64\tFedora Project\t(none)',
+      'glibc\t(none)\t2.39\t17.fc40\ti686\tFedora Project\t(none)',
       '',
     ].join('\n');
     const { apps, problems } = parseRpmOutput(output);
@@ -34,6 +36,7 @@ describe('parseRpmOutput()', () => {
         ['telegram-desktop', '1:5.2.3-1.fc40', 'RPM Fusion'],
         ['wire-desktop', '3.35', 'Wire Swiss GmbH'],
         ['Package With Spaces', '1.0-1', 'Some Vendor'],
+        ['glibc', '2.39-17.fc40', 'Fedora Project'],
       ],
     );
     assert.deepEqual(apps[0]!.ids, { packageName: 'signal-desktop' });
