@@ -44,7 +44,12 @@ async function collect(root: string): Promise<RawDesktopEntries> {
   ];
   const dirs: z.infer<typeof RawDir>[] = [];
   for (const candidate of candidates) {
-    if (!(await fs.isDirectory(candidate.dir).catch(() => false))) continue;
+    try {
+      if (!(await fs.isDirectory(candidate.dir))) continue; // missing: normal, most homes have none
+    } catch (err) {
+      problems.push(describeFsProblem(candidate.dir, err)); // e.g. ~/.local not searchable
+      continue;
+    }
     const found = await fs.findFiles(candidate.dir, '.desktop', LIMITS, problems);
     const files = await mapLimit(found, 16, async (f) => {
       try {

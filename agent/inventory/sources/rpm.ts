@@ -27,7 +27,8 @@ export type RawRpm = z.infer<typeof RawRpm>;
 async function findDatabase(fs: RootFs): Promise<string | undefined> {
   for (const dir of DB_DIRS) {
     for (const file of DB_FILES) {
-      const found = await fs.statIfExists(`${dir}/${file}`).catch(() => undefined);
+      // Only "does not exist" means no database; a database we may not read fails the source (statIfExists rejects).
+      const found = await fs.statIfExists(`${dir}/${file}`);
       // The resolved folder, so that /var/lib/rpm -> ../../usr/lib/sysimage/rpm is read once, where it is.
       if (found?.stats.isFile()) return found.path.slice(0, found.path.lastIndexOf('/'));
     }
