@@ -128,6 +128,13 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
       .send({ statusCode: 404, code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}` });
   });
 
+  // The route table, kept for the OpenAPI completeness test and for operators (HEAD twins of GET left out).
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push({ method: m, url: r.url });
+  });
+  app.decorate('appwachtRoutes', routes);
+
   instrument(app, metrics);
   await app.register(fastifySwagger, {
     openapi: {
@@ -184,5 +191,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The app's context (repositories, stores); tests use it to inspect state. */
     appwacht: AppContext;
+    appwachtRoutes: { method: string; url: string }[];
   }
 }
