@@ -16,7 +16,13 @@ export function detectLang(explicit?: string, env: NodeJS.ProcessEnv = process.e
 /** A text in both languages; functions for texts with values in them. */
 export type Text<A extends unknown[] = []> = { de: (...args: A) => string; en: (...args: A) => string };
 
-/** In the device's own time zone: the employee reads the deadline as a local date. */
+/**
+ * A deadline is a date in the organisation's time zone, written with its offset (…T00:00:00+02:00):
+ * it is shown in that offset, so "15 September" reads the same on a laptop set to UTC.
+ */
 export function formatDate(iso: string, lang: Lang): string {
-  return new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'long' }).format(new Date(iso));
+  const offset = /([+-])(\d{2}):(\d{2})$/.exec(iso);
+  const minutes = offset ? (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) : 0;
+  const shifted = new Date(Date.parse(iso) + minutes * 60_000);
+  return new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(shifted);
 }
