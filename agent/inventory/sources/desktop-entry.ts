@@ -15,9 +15,14 @@ import { describeFsProblem, mapLimit, RootFs } from './rootfs.js';
  * own sources, which know the app ids.
  */
 
-/** A desktop-entry record; `noDisplay` marks entries that exist but are hidden from menus (helpers, handlers). */
+/**
+ * A desktop-entry record with two extras InstalledApp has no field for (yet): `noDisplay` marks entries
+ * that exist but are hidden from menus (helpers, URL handlers); `localizedNames` are the Name[xx] values
+ * ("de" → "Threema (Geschäftlich)"), which is what a German desktop shows.
+ */
 export interface DesktopApp extends InstalledApp {
   noDisplay?: boolean;
+  localizedNames?: Record<string, string>;
 }
 
 const SYSTEM_DIRS = ['/usr/local/share/applications', '/usr/share/applications'];
@@ -117,6 +122,7 @@ export function parseDesktopEntries(raw: unknown): { apps: DesktopApp[]; problem
         },
         location,
         ...(entry.noDisplay ? { noDisplay: true } : {}),
+        ...(Object.keys(entry.localizedNames).length > 0 ? { localizedNames: entry.localizedNames } : {}),
       });
     }
   }

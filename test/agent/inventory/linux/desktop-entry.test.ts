@@ -156,6 +156,11 @@ describe('desktop-entry source on the fixture laptop', () => {
     });
     assert.equal(byId.get(':kde4-kopete.desktop')?.name, 'Kopete', 'sub-folder: desktop id joins the path with "-"');
     assert.equal(byId.get(':threema-desktop.desktop')?.ids.executable, 'threema');
+    assert.deepEqual(byId.get(':threema-desktop.desktop')?.localizedNames, {
+      de: 'Threema (Geschäftlich)',
+      de_CH: 'Threema (Gschäftlich)',
+      fr: 'Threema (Professionnel)',
+    });
     assert.equal(byId.get(':telegram-url-handler.desktop')?.noDisplay, true, 'NoDisplay entries are kept but marked');
     assert.equal(byId.get(':org.telegram.desktop.desktop')?.noDisplay, undefined);
     const anna = apps.filter((a) => a.user === 'anna');
