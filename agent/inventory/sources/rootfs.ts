@@ -76,7 +76,9 @@ export class RootFs {
   /** The target of one link as written (for flatpak's current -> x86_64/stable), undefined when not a link. */
   async readLink(inRoot: string): Promise<string | undefined> {
     try {
-      return await fsp.readlink(this.host(inRoot));
+      // The folders above it are resolved inside the root first, so a linked parent cannot point into the host.
+      const parent = await this.resolve(path.posix.dirname(path.posix.resolve('/', inRoot)));
+      return await fsp.readlink(this.host(path.posix.join(parent, path.posix.basename(inRoot))));
     } catch {
       return undefined;
     }
