@@ -84,7 +84,8 @@ export async function listProcFs(): Promise<RawProcess[]> {
   return entries;
 }
 
-async function listWithPsList(): Promise<RawProcess[]> {
+/** ps-list (macOS, Windows; on Linux only when /proc cannot be read). */
+export async function listWithPsList(): Promise<RawProcess[]> {
   const list = await psList();
   return list.map((p) => ({
     pid: p.pid,

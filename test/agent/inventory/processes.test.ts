@@ -4,7 +4,7 @@ import { copyFile, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { parseProcesses, processName, processSource } from '../../../agent/inventory/sources/processes.js';
+import { listWithPsList, parseProcesses, processName, processSource } from '../../../agent/inventory/sources/processes.js';
 
 const live = { os: 'linux' as const, root: '/', live: true };
 
@@ -52,6 +52,16 @@ describe('process source on this machine', { skip: process.platform !== 'linux' 
     const { processes, found } = await listed(process.pid);
     assert.equal(found?.path, process.execPath);
     assert.ok(!processes.some((p) => p.pid === 2), 'kthreadd is a kernel thread');
+  });
+
+  it('gives the same shape through the ps-list fallback (used when /proc cannot be read)', async (t) => {
+    const { pid, file } = await startAs(t, 'Signal', 'copy');
+    const { processes, problems } = parseProcesses(await listWithPsList());
+    assert.deepEqual(problems, []);
+    assert.deepEqual(
+      processes.find((p) => p.pid === pid),
+      { pid, name: 'Signal', path: file, cmd: `${file} 300` },
+    );
   });
 
   it('does not report a process after it ended', async (t) => {
