@@ -14,7 +14,7 @@ export const line: CatalogApp = {
   vendor: 'LINE Corporation (LY Corporation)',
   desktopClient: 'official',
   status:
-    'Windows: per-user installer (HKCU\\…\\Uninstall\\LINE, %LocalAppData%\\LINE) and a Store package. macOS: LINE.app. Linux: no client.',
+    'Windows: per-user installer (HKCU\\…\\Uninstall\\LINE, %LocalAppData%\\LINE) and a Store package. macOS: LINE.app. Linux: no client; the Windows client under Wine leaves a Start-menu desktop entry.',
   windows: {
     appxNames: [{ values: ['NAVER.LINEwin8'], source: UNATTRIBUTED, note: 'Store package in debloat lists' }],
     uninstallKeys: [{ values: ['LINE'], source: WINGET, note: 'ProductCode LINE, per user (HKCU / HKU\\<SID>)' }],
@@ -36,6 +36,15 @@ export const line: CatalogApp = {
   macos: {
     bundleIds: [{ values: ['jp.naver.line.mac'], source: ENDPOINT_TABLE }],
     processes: [{ values: ['LINE'], source: ENDPOINT_TABLE, note: '/Applications/LINE.app/Contents/MacOS/LINE' }],
+  },
+  linux: {
+    desktopIds: [
+      {
+        values: ['wine-Programs-LINE.desktop', 'wine-Programs-LINE-LINE.desktop'],
+        source: 'Wine winemenubuilder: Start-menu shortcuts become ~/.local/share/applications/wine/Programs/<path>.desktop',
+        note: 'the Windows client run under Wine; the desktop id is the Start-menu path, so it cannot be a look-alike',
+      },
+    ],
   },
   notThis: [
     'Linear',
