@@ -1,3 +1,4 @@
+import type { Lang } from '../../protocol/index.js';
 import {
   CONFIG_KEYS,
   CONFIG_KEY_NAMES,
@@ -29,6 +30,8 @@ export interface ConfigLayer {
   unknown?: string[];
 }
 
+export type ConfigWarning = Record<Lang, string>;
+
 export interface ValueOrigin {
   source: ConfigSourceKind;
   label: string;
@@ -42,8 +45,8 @@ export interface ResolvedConfig {
   managed: boolean;
   /** Values that were set but not used because a managed source pins that key. */
   ignored: { key: ConfigKey; source: ConfigSourceKind; label: string; reason: string }[];
-  /** Things that work but are probably not what was meant. */
-  warnings: string[];
+  /** Things that work but are probably not what was meant; admins read them (`appwacht config`), so in both languages. */
+  warnings: ConfigWarning[];
 }
 
 /** Turns `{ anyCaseName: value }` from a file or plist into a layer, sorting out names that are no config key. */
@@ -66,7 +69,7 @@ export interface MergeOptions {
    */
   tolerateUserErrors?: boolean;
   /** Warnings found while reading the sources, reported together with the merge's own. */
-  warnings?: string[];
+  warnings?: ConfigWarning[];
 }
 
 function sourceName(layer: ConfigLayer, key: ConfigKey): string {
@@ -90,7 +93,7 @@ export function mergeLayers(
   options: MergeOptions = {},
 ): ResolvedConfig {
   const problems: string[] = [];
-  const warnings: string[] = [...(options.warnings ?? [])];
+  const warnings: ConfigWarning[] = [...(options.warnings ?? [])];
   const validated = layers.map((layer) => {
     const values: Partial<Record<ConfigKey, string>> = {};
     for (const key of CONFIG_KEY_NAMES) {
@@ -99,10 +102,17 @@ export function mergeLayers(
       const result = validateValue(key, raw);
       if (result.ok) values[key] = result.value;
       else if (options.tolerateUserErrors && !isManaged(layer.kind))
-        warnings.push(`${sourceName(layer, key)}: ${result.message} (value ignored)`);
+        warnings.push({
+          en: `${sourceName(layer, key)}: ${result.message} (value ignored)`,
+          de: `${sourceName(layer, key)}: ${result.message} (Wert ignoriert)`,
+        });
       else problems.push(`${sourceName(layer, key)}: ${result.message}`);
     }
-    for (const name of layer.unknown ?? []) warnings.push(`${layer.label}: unknown setting "${name}" ignored`);
+    for (const name of layer.unknown ?? [])
+      warnings.push({
+        en: `${layer.label}: unknown setting "${name}" ignored`,
+        de: `${layer.label}: unbekannte Einstellung "${name}" ignoriert`,
+      });
     return { ...layer, values };
   });
   if (problems.length > 0) throw new ConfigError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -143,12 +153,14 @@ export function mergeLayers(
     }
   }
   if (config.serverUrl && !config.policyPublicKey)
-    warnings.push(
-      'serverUrl is set but policyPublicKey is not: no policy from the server can be verified, so the agent stays on the bundled policy',
-    );
+    warnings.push({
+      en: 'serverUrl is set but policyPublicKey is not: no policy from the server can be verified, so the agent stays on the bundled policy',
+      de: 'serverUrl ist gesetzt, policyPublicKey nicht: keine Richtlinie vom Server kann geprüft werden, der Agent bleibt bei der mitgelieferten',
+    });
   if (config.serverUrl?.startsWith('http:'))
-    warnings.push(
-      'serverUrl uses plain http: the device token and reports travel unencrypted (the policy itself is still signed)',
-    );
+    warnings.push({
+      en: 'serverUrl uses plain http: the device token and reports travel unencrypted (the policy itself is still signed)',
+      de: 'serverUrl verwendet unverschlüsseltes http: Geräte-Token und Meldungen gehen im Klartext (die Richtlinie bleibt signiert)',
+    });
   return { config: config as unknown as AgentConfig, origins, managed, ignored, warnings };
 }

@@ -4,7 +4,7 @@ import { describeError } from '../errors.js';
 import { currentOs } from '../inventory/index.js';
 import { defaultStateDir } from '../state/paths.js';
 import { cliLayer, envLayer } from './environment.js';
-import { mergeLayers, type ConfigLayer, type ResolvedConfig } from './layers.js';
+import { mergeLayers, type ConfigLayer, type ConfigWarning, type ResolvedConfig } from './layers.js';
 import { readManagedLayers, type CommandRunner } from './managed.js';
 import type { ConfigKey } from './schema.js';
 import { readUserSettings, userSettingsPath } from './user-settings.js';
@@ -49,7 +49,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Effec
   const home = options.home ?? homedir();
   const cwd = options.cwd ?? process.cwd();
   const settingsFile = userSettingsPath(os, env, home);
-  const warnings: string[] = [];
+  const warnings: ConfigWarning[] = [];
 
   const layers: ConfigLayer[] = await readManagedLayers({
     os,
@@ -63,7 +63,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Effec
     if (user) layers.push(user);
   } catch (err) {
     if (!options.tolerateUserErrors) throw err;
-    warnings.push(`${describeError(err)} (file ignored)`);
+    warnings.push({ en: `${describeError(err)} (file ignored)`, de: `${describeError(err)} (Datei ignoriert)` });
   }
   layers.push(envLayer(env, cwd));
   if (options.cli) layers.push(cliLayer(options.cli, cwd));

@@ -142,7 +142,7 @@ export function keyForName(name: string): ConfigKey | undefined {
   return CONFIG_KEY_NAMES.find((k) => k.toLowerCase() === lower || CONFIG_KEYS[k].managedName.toLowerCase() === lower);
 }
 
-/** Secrets as `appwacht config` and logs show them: that one is set and how long it is, nothing of its content. */
+/** Secrets as `appwacht config` and logs show them: that one is set and its length, nothing of its content. */
 export function maskSecret(value: string): string {
-  return `******** (${value.length} characters)`;
+  return `******** (${value.length})`;
 }

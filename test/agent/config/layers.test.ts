@@ -183,7 +183,7 @@ describe('mergeLayers(): validation', () => {
       { tolerateUserErrors: true },
     );
     assert.equal(result.config.logLevel, 'info');
-    assert.ok(result.warnings.some((w) => /logLevel in settings\.json: .* \(value ignored\)/.test(w)));
+    assert.ok(result.warnings.some(({ en: w }) => /logLevel in settings\.json: .* \(value ignored\)/.test(w)));
 
     assert.throws(() => mergeLayers([layer('managed-machine', { serverUrl: 'nope' })], defaults, { tolerateUserErrors: true }), {
       code: 'CONFIG_INVALID',
@@ -196,8 +196,8 @@ describe('mergeLayers(): validation', () => {
       defaults,
     );
     assert.equal(result.warnings.length, 3);
-    assert.match(result.warnings[0]!, /settings\.json: unknown setting "serverURL2" ignored/);
-    assert.match(result.warnings[1]!, /policyPublicKey is not/);
-    assert.match(result.warnings[2]!, /plain http/);
+    assert.match(result.warnings[0]!.en, /settings\.json: unknown setting "serverURL2" ignored/);
+    assert.match(result.warnings[1]!.en, /policyPublicKey is not/);
+    assert.match(result.warnings[2]!.en, /plain http/);
   });
 });

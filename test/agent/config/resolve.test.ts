@@ -93,7 +93,7 @@ describe('resolveConfig() on Linux (real files)', () => {
     const path = await writeSettings('linux', '{ this is not json');
     await assert.rejects(resolveConfig({ os: 'linux', root: home, home, env: {} }), { code: 'CONFIG_MALFORMED' });
     const tolerant = await resolveConfig({ os: 'linux', root: home, home, env: {}, tolerateUserErrors: true });
-    assert.ok(tolerant.warnings.some((w) => w.includes(path) && w.endsWith('(file ignored)')));
+    assert.ok(tolerant.warnings.some(({ en: w }) => w.includes(path) && w.endsWith('(file ignored)')));
     await rm(path);
   });
 
@@ -117,7 +117,7 @@ describe('resolveConfig() on macOS (real plist files: XML for the computer, bina
     assert.match(resolved.origins.enrollmentSecret!.label, /Managed Preferences\/erika\/de\.appwacht\.agent\.plist$/);
     assert.equal(resolved.config.language, 'de');
     assert.equal(resolved.config.logLevel, 'warn');
-    assert.ok(resolved.warnings.some((w) => w.includes('unknown setting "FutureSetting"')));
+    assert.ok(resolved.warnings.some(({ en: w }) => w.includes('unknown setting "FutureSetting"')));
     assert.deepEqual(resolved.ignored.map((i) => i.key).sort(), ['caFile', 'serverUrl']);
     assert.equal(resolved.config.stateDir, join(home, 'Library', 'Application Support', 'Appwacht'));
   });
