@@ -161,7 +161,8 @@ export function createPolicyClient(options: PolicyClientOptions): PolicyClient {
           };
         }
         log.warn('policy refresh failed', { error: err, inForce: good?.policy.version ?? 'bundled' });
-        return { ...fallback(`server unavailable: ${err.message}`), refresh: { outcome: 'failed', error: err } };
+        const why = err.code === 'UNAUTHORIZED' ? 'not enrolled, or the device token was rejected' : 'server unavailable';
+        return { ...fallback(`${why}: ${err.message}`), refresh: { outcome: 'failed', error: err } };
       }
 
       if (answer.status === 'not-modified') {

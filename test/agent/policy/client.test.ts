@@ -139,6 +139,17 @@ describe('createPolicyClient(): fetching and caching', () => {
     assert.equal(result.refresh.outcome === 'failed' && result.refresh.error.code, 'UNAUTHORIZED');
     assert.equal(result.origin, 'cache');
     assert.equal(result.version, 4);
+    assert.match(result.reason ?? '', /^not enrolled, or the device token was rejected: /);
+  });
+
+  it('not enrolled yet: local mode on the bundled policy, no request made, the caller learns UNAUTHORIZED', async () => {
+    const anonymous = createApiClient({ serverUrl: server.url, fetch: transport.fetch, getToken: () => undefined });
+    const before = server.requests.length;
+    const result = await client({ api: anonymous }).refresh();
+    assert.equal(result.origin, 'bundled');
+    assert.equal(result.version, null);
+    assert.equal(result.refresh.outcome === 'failed' && result.refresh.error.code, 'UNAUTHORIZED');
+    assert.equal(server.requests.length, before);
   });
 
   it('keeps the new policy in force when the cache cannot be written, and logs it', async () => {
