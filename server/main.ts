@@ -33,7 +33,6 @@ async function main(): Promise<void> {
   }
 
   const { info, boot } = server;
-  process.stdout.write(JSON.stringify(info) + '\n');
   const lines = [
     `Appwacht server listening on ${info.url}  (database: ${info.database}, data: ${info.dataDir})`,
     `  Enrollment secret / Registrierungsgeheimnis: ${info.enrollmentSecret}`,
@@ -53,6 +52,8 @@ async function main(): Promise<void> {
     lines.push('  WARNUNG: erreichbar ohne TLS; einen TLS-Proxy vorschalten oder APPWACHT_TLS_CERT/KEY setzen.');
   }
   process.stderr.write(lines.join('\n') + '\n');
+  // Last: whoever waits for this line can rely on everything above being done.
+  process.stdout.write(JSON.stringify(info) + '\n');
 
   const stop = (signal: string) => {
     server.app.log.info({ signal }, 'shutting down');

@@ -56,19 +56,17 @@ for (const dialect of DIALECTS) {
           1_000_000 + (i % 9) * 1000,
         );
         if (i % 4 === 0) {
-          await db.handle.db
-            .transaction()
-            .execute((trx) =>
-              reportsRepo(trx).ingest(
-                id,
-                validReport({
-                  findings: [finding(i % 8 === 0 ? 'whatsapp' : 'line')],
-                  scannedAt: new Date(1_000_000).toISOString(),
-                }),
-                '{}',
-                1_000_000 + (i % 9) * 1000,
-              ),
-            );
+          await db.handle.db.transaction().execute((trx) =>
+            reportsRepo(trx).ingest(
+              id,
+              validReport({
+                findings: [finding(i % 8 === 0 ? 'whatsapp' : 'line')],
+                scannedAt: new Date(1_000_000).toISOString(),
+              }),
+              '{}',
+              1_000_000 + (i % 9) * 1000,
+            ),
+          );
         }
       }
       assert.equal(await reports.count(), 23);
