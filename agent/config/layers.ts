@@ -44,7 +44,7 @@ export interface ResolvedConfig {
   /** True when IT manages the agent: the managed sources name the server or the policy key. */
   managed: boolean;
   /** Values that were set but not used because a managed source pins that key. */
-  ignored: { key: ConfigKey; source: ConfigSourceKind; label: string; reason: string }[];
+  ignored: { key: ConfigKey; source: ConfigSourceKind; label: string }[];
   /** Things that work but are probably not what was meant; admins read them (`appwacht config`), so in both languages. */
   warnings: ConfigWarning[];
 }
@@ -70,6 +70,13 @@ export interface MergeOptions {
   tolerateUserErrors?: boolean;
   /** Warnings found while reading the sources, reported together with the merge's own. */
   warnings?: ConfigWarning[];
+}
+
+/** Where exactly a value came from: the variable or flag name, else the file or registry key. */
+function originLabel(layer: ConfigLayer, key: ConfigKey): string {
+  if (layer.kind === 'env') return CONFIG_KEYS[key].env;
+  if (layer.kind === 'cli') return `--${CONFIG_KEYS[key].flag}`;
+  return layer.label;
 }
 
 function sourceName(layer: ConfigLayer, key: ConfigKey): string {
@@ -135,20 +142,12 @@ export function mergeLayers(
       const value = layer.values[key];
       if (value === undefined) continue;
       if (managed && CONFIG_KEYS[key].pinned && !isManaged(layer.kind)) {
-        ignored.push({
-          key,
-          source: layer.kind,
-          label: layer.label,
-          reason: 'pinned by IT: managed agents take this only from managed settings',
-        });
+        ignored.push({ key, source: layer.kind, label: originLabel(layer, key) });
         continue;
       }
       if (chosen) continue;
       config[key] = value;
-      origins[key] = {
-        source: layer.kind,
-        label: layer.kind === 'env' ? CONFIG_KEYS[key].env : layer.kind === 'cli' ? `--${CONFIG_KEYS[key].flag}` : layer.label,
-      };
+      origins[key] = { source: layer.kind, label: originLabel(layer, key) };
       chosen = true;
     }
   }

@@ -1,7 +1,8 @@
-import { homedir, userInfo } from 'node:os';
+import { homedir } from 'node:os';
 import type { OsName } from '../../protocol/index.js';
 import { describeError } from '../errors.js';
 import { currentOs } from '../inventory/index.js';
+import { currentOsUser } from '../os-user.js';
 import { defaultStateDir } from '../state/paths.js';
 import { cliLayer, envLayer } from './environment.js';
 import { mergeLayers, type ConfigLayer, type ConfigWarning, type ResolvedConfig } from './layers.js';
@@ -31,14 +32,6 @@ export interface EffectiveConfig extends ResolvedConfig {
   settingsFile: string;
 }
 
-function osUser(env: NodeJS.ProcessEnv): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return env.USER ?? env.USERNAME ?? 'unknown';
-  }
-}
-
 /**
  * Reads every source and merges them (precedence and the managed-agent rule: layers.ts). Managed sources that cannot be
  * read are an error even for the background agent: falling back to the user's settings then would hand control to the user.
@@ -54,7 +47,7 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Effec
   const layers: ConfigLayer[] = await readManagedLayers({
     os,
     root: options.root,
-    user: options.user ?? osUser(env),
+    user: options.user ?? currentOsUser(env),
     run: options.run,
     env,
   });

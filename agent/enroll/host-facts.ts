@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { HostFacts, type OsName } from '../../protocol/index.js';
 import { run as defaultRun } from '../inventory/exec.js';
 import { currentOs } from '../inventory/index.js';
 import { windowsTools, type Runner } from '../inventory/sources/windows-commands.js';
+import { currentOsUser } from '../os-user.js';
 import { AGENT_VERSION } from '../version.js';
 import { readLinuxMachineId, readLinuxOsVersion } from './platform.linux.js';
 import { readMacosMachineId, readMacosOsVersion } from './platform.macos.js';
@@ -47,14 +48,6 @@ async function platformFacts(os: OsName, options: HostFactsOptions): Promise<{ m
   }
 }
 
-function osUser(env: NodeJS.ProcessEnv): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return env.USER ?? env.USERNAME ?? 'unknown';
-  }
-}
-
 /** What the agent tells the server about this machine when it enrolls (protocol HostFacts), validated before it leaves. */
 export async function collectHostFacts(options: HostFactsOptions = {}): Promise<HostFacts> {
   const os = options.os ?? currentOs();
@@ -63,7 +56,7 @@ export async function collectHostFacts(options: HostFactsOptions = {}): Promise<
     hostname: hostname().slice(0, 255) || 'unknown',
     os,
     osVersion: osVersion.slice(0, 100),
-    osUser: osUser(options.env ?? process.env).slice(0, 256),
+    osUser: currentOsUser(options.env ?? process.env).slice(0, 256),
     agentVersion: AGENT_VERSION.slice(0, 50),
     machineId: hashMachineId(machineId),
   });
