@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OsName } from './common.js';
+import { OsName, SourceKind } from './common.js';
 
 /** A regular expression given as a string; must compile and is always applied whole (anchored, case-insensitive). */
 export const AnchoredPattern = z
@@ -38,6 +38,8 @@ export const Matcher = z.strictObject({
         pattern: AnchoredPattern,
         publisher: AnchoredPattern.optional(),
         os: z.array(OsName).optional(),
+        /** Only records from these sources, e.g. ['appimage'] for a name that is generic elsewhere. */
+        sources: z.array(SourceKind).optional(),
       }),
     )
     .max(50)

@@ -1,4 +1,4 @@
-import type { Matcher, OsName } from '../../protocol/index.js';
+import type { Matcher, OsName, SourceKind } from '../../protocol/index.js';
 import type { CatalogApp, NameRule, Sourced } from './types.js';
 
 type IdKind = Exclude<keyof Matcher, 'names'>;
@@ -39,11 +39,16 @@ export function catalogAppToMatcher(app: CatalogApp): Matcher {
   };
   if (ids.processes?.length === 0) ids.processes = undefined;
 
-  const names = new Map<string, { pattern: string; publisher?: string; os: OsName[] }>();
+  const names = new Map<string, { pattern: string; publisher?: string; sources?: SourceKind[]; os: OsName[] }>();
   const addNames = (os: OsName, rules: readonly NameRule[] | undefined) => {
     for (const r of rules ?? []) {
-      const key = `${r.pattern}\u0000${r.publisher ?? ''}`;
-      const entry = names.get(key) ?? { pattern: r.pattern, ...(r.publisher ? { publisher: r.publisher } : {}), os: [] };
+      const key = `${r.pattern}\u0000${r.publisher ?? ''}\u0000${r.sources?.join(',') ?? ''}`;
+      const entry = names.get(key) ?? {
+        pattern: r.pattern,
+        ...(r.publisher ? { publisher: r.publisher } : {}),
+        ...(r.sources ? { sources: [...r.sources] } : {}),
+        os: [],
+      };
       if (!entry.os.includes(os)) entry.os.push(os);
       names.set(key, entry);
     }

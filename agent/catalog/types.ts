@@ -1,3 +1,4 @@
+import type { SourceKind } from '../../protocol/index.js';
 /**
  * A group of identifiers with the place they were seen. Every identifier in the catalog carries
  * its source, so a reviewer can check it and a false positive can be traced to where it came from.
@@ -21,6 +22,8 @@ export interface Sourced {
 export interface NameRule {
   pattern: string;
   publisher?: string;
+  /** Only records from these sources (e.g. AppImages, which carry nothing but a file name). */
+  sources?: readonly SourceKind[];
   source: string;
   note?: string;
   unverified?: string;

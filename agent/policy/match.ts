@@ -1,4 +1,4 @@
-import type { Matcher, MatchedBy, OsName } from '../../protocol/index.js';
+import type { Matcher, MatchedBy, OsName, SourceKind } from '../../protocol/index.js';
 import { AppwachtError } from '../errors.js';
 import type { AppIds, InstalledApp, RunningProcess } from '../inventory/types.js';
 
@@ -78,6 +78,7 @@ interface NameEntry {
   index: number;
   name: RegExp;
   publisher?: RegExp;
+  sources?: readonly SourceKind[];
 }
 
 interface OsNames {
@@ -127,6 +128,7 @@ export class MatcherSet {
         const where = `matcher ${index}, name rule ${i}`;
         const entry: NameEntry = { index, name: compile(rule.pattern, where) };
         if (rule.publisher !== undefined) entry.publisher = compile(rule.publisher, `${where} (publisher)`);
+        if (rule.sources !== undefined) entry.sources = rule.sources;
         for (const os of rule.os ?? OSES) perOs.get(os)!.push({ entry, pattern: rule.pattern });
       });
       for (const name of m.processes ?? []) {
@@ -175,6 +177,7 @@ export class MatcherSet {
       if (hasIndex(hits, e.index) || !e.name.test(name)) continue;
       // A publisher rule needs a publisher: a record without one never passes it.
       if (e.publisher && !(app.publisher && e.publisher.test(app.publisher.trim()))) continue;
+      if (e.sources && !e.sources.includes(app.source)) continue;
       (hits ??= []).push({ index: e.index, matchedBy: 'name' });
     }
     return hits;

@@ -43,7 +43,22 @@ export const element: CatalogApp = {
         source: `${FLATHUB} (element-desktop tarball) ; packages.element.io/debian pool (via reference)`,
       },
     ],
-    desktopIds: [{ values: ['im.riot.Riot.desktop'], source: FLATHUB }],
+    desktopIds: [
+      { values: ['im.riot.Riot.desktop'], source: FLATHUB },
+      {
+        values: ['element-desktop.desktop'],
+        source: 'packages.element.io/debian element-desktop package (electron-builder names the desktop file after the package)',
+      },
+    ],
+    names: [
+      {
+        // Anchored: "Karabiner-Elements", "Photoshop Elements" or "Elements" never pass.
+        pattern: versioned('Element(?: Nightly)?'),
+        source: 'element-desktop .desktop Name=Element; community AppImages are named Element-<version>.AppImage',
+        sources: ['appimage'],
+        note: 'AppImages only: they carry nothing but a file name; desktop entries called just "Element" can be other apps (see the look-alike table)',
+      },
+    ],
   },
   notThis: [
     'Karabiner-Elements',

@@ -76,6 +76,16 @@ export const signal: CatalogApp = {
           'github:snapcrafters/signal-desktop:snap/snapcraft.yaml@015c5f3d ; github:flathub/org.signal.Signal:org.signal.Signal.yaml@0034f9d9',
       },
     ],
+    names: [
+      {
+        // Anchored, so "SignalRGB" or "Signal Hound Spike" never pass; neither ships for Linux anyway.
+        pattern: versioned('Signal(?: Desktop)?(?: Beta)?'),
+        source:
+          'signal-desktop .desktop Name=Signal (github:snapcrafters/signal-desktop:snap/snapcraft.yaml@015c5f3d); community AppImages Signal-<version>-x86_64.AppImage',
+        sources: ['appimage'],
+        note: 'AppImages only: they carry nothing but a file name; desktop entries called just "Signal" can be other apps (see the look-alike table)',
+      },
+    ],
     processes: [
       {
         values: ['signal-desktop', 'signal-desktop-beta'],

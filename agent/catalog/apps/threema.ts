@@ -3,7 +3,7 @@ import type { CatalogApp } from '../types.js';
 
 const WINGET_2 = 'github:microsoft/winget-pkgs:manifests/t/Threema/Threema/2/2.0.68.0/Threema.Threema.2.installer.yaml@8b919e0e';
 const PACKAGING = 'github:threema-ch/threema-desktop:packaging/main.ts@0193eea6';
-const NAME = 'Threema(?: Work| OnPrem)?(?: Beta)?';
+const NAME = 'Threema(?: Work| OnPrem)?(?:[ -]Beta)?';
 
 /**
  * Decision: Threema Work and Threema OnPrem are the same messenger for business customers and belong to this entry;

@@ -39,6 +39,13 @@ const flatpak = (id: string, name: string) => ({
   ids: { flatpakId: id },
 });
 const snap = (snapName: string) => ({ name: snapName, source: 'snap' as const, scope: 'machine' as const, ids: { snapName } });
+const appimage = (file: string, name: string) => ({
+  name,
+  source: 'appimage' as const,
+  scope: 'user' as const,
+  ids: { executable: file },
+  location: `/home/anna/Applications/${file}`,
+});
 const desktop = (file: string, name: string) => ({
   name,
   source: 'desktop-entry' as const,
@@ -199,6 +206,11 @@ const CASES: Record<OsName, Case[]> = {
     [null, desktop('org.kde.kiki.desktop', 'Kiki')],
     [null, desktop('periodic.desktop', 'Element')],
     [null, desktop('signal-generator.desktop', 'Signal')],
+    ['signal', appimage('Signal-7.1.0-x86_64.AppImage', 'Signal')],
+    ['element', appimage('Element-1.11.50.AppImage', 'Element')],
+    ['threema', appimage('Threema-Beta-2.0-beta-x86_64.AppImage', 'Threema-Beta')],
+    [null, appimage('SignalGenerator-1.0.AppImage', 'SignalGenerator')],
+    [null, appimage('Elements-2.0.AppImage', 'Elements')],
     [null, flatpak('com.slack.Slack', 'Slack')],
     [null, flatpak('com.github.IsmaelMartinez.teams_for_linux', 'Teams for Linux')],
     [null, snap('signal-cli-helper')],

@@ -64,7 +64,8 @@ describe('appwacht scan on this machine', () => {
       const { code, stdout } = await runCli(['scan', '--json', '--policy', banTelegramPath]);
       assert.equal(code, 1);
       const telegram = (JSON.parse(stdout) as { findings: Finding[] }).findings.find((f) => f.appId === 'telegram');
-      assert.ok(telegram?.evidence.includes('running'), 'evidence says running');
+      assert.ok(telegram, 'a Telegram finding');
+      assert.ok(telegram.evidence.includes('running'), 'evidence says running');
       assert.ok(
         telegram.processes.some((p) => p.pid === child.pid && p.path === exe),
         `pid ${child.pid} with its path`,
