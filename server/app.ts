@@ -32,6 +32,7 @@ import type { ServerSecrets } from './services/bootstrap.js';
 import { createPolicyStore } from './services/policy-store.js';
 import { startPruner } from './services/pruner.js';
 import { createReportIngest } from './services/report-ingest.js';
+import { TokenCache } from './services/token-cache.js';
 
 export const OPENAPI_PATH = `${API_PREFIX}/openapi.json`;
 
@@ -107,7 +108,18 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     onBatch: (n) => metrics.batch.observe(n),
     onOutcome: (o) => metrics.reports.inc({ outcome: o }),
   });
-  const ctx: AppContext = { config, handle: deps.handle, secrets: deps.secrets, now, repos, policies, ingest, metrics };
+  const deviceTokens = new TokenCache(60_000, 50_000, now);
+  const ctx: AppContext = {
+    config,
+    handle: deps.handle,
+    secrets: deps.secrets,
+    now,
+    repos,
+    policies,
+    ingest,
+    metrics,
+    deviceTokens,
+  };
 
   app.decorateRequest('deviceId', null);
   app.decorateRequest('admin', null);

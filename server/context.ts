@@ -8,6 +8,7 @@ import { reportsRepo } from './repositories/reports.js';
 import type { ServerSecrets } from './services/bootstrap.js';
 import type { PolicyStore } from './services/policy-store.js';
 import type { ReportIngest } from './services/report-ingest.js';
+import type { TokenCache } from './services/token-cache.js';
 
 /** Everything a route needs, created once per app in app.ts and passed to the route plugins. */
 export interface AppContext {
@@ -26,6 +27,7 @@ export interface AppContext {
   policies: PolicyStore;
   ingest: ReportIngest;
   metrics: Metrics;
+  deviceTokens: TokenCache;
 }
 
 export function createRepos(handle: DatabaseHandle): AppContext['repos'] {

@@ -36,8 +36,13 @@ export function requireDevice(ctx: AppContext) {
     const token = bearer(req);
     if (token === null || !token.startsWith(TOKEN_PREFIX.device))
       throw unauthorized('a device token is required (Authorization: Bearer …)');
-    const id = await ctx.repos.devices.findIdByTokenHash(hashToken(token));
-    if (id === undefined) throw unauthorized('unknown or revoked device token; enroll again');
+    const hash = hashToken(token);
+    let id = ctx.deviceTokens.get(hash);
+    if (id === undefined) {
+      id = await ctx.repos.devices.findIdByTokenHash(hash);
+      if (id === undefined) throw unauthorized('unknown or revoked device token; enroll again');
+      ctx.deviceTokens.set(hash, id);
+    }
     req.deviceId = id;
   };
 }

@@ -44,6 +44,8 @@ export function enrollRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           });
           return r;
         });
+        // The replaced token must stop working here at once.
+        ctx.deviceTokens.forgetDevice(id);
         ctx.metrics.enrollments.inc({ result: reenrolled ? 'reenrolled' : 'new' });
         return { deviceId: id, deviceToken: token };
       },

@@ -31,6 +31,11 @@ for (const dialect of DIALECTS) {
       assert.notEqual(row.token_hash, first.deviceToken);
       assert.ok(!JSON.stringify(row).includes(first.deviceToken.slice(4)), 'token must not be stored in clear');
 
+      // Use the first token once, so it sits in the token cache when the machine re-enrolls.
+      assert.equal(
+        (await t.app.inject({ method: 'GET', url: '/api/v1/policy', headers: bearer(first.deviceToken) })).statusCode,
+        200,
+      );
       const again = await t.enroll({ ...first.host, hostname: 'PC-1-renamed' });
       assert.equal(again.deviceId, first.deviceId);
       assert.notEqual(again.deviceToken, first.deviceToken);
