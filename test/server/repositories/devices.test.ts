@@ -123,3 +123,20 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('migrations on PostgreSQL', () => {
+  it('migrate a schema even when another schema in the same database already holds Appwacht tables', async (t) => {
+    const why = await postgresUnavailable();
+    if (why) return t.skip(why);
+    const a = await createTestDb('postgres');
+    const b = await createTestDb('postgres');
+    try {
+      assert.equal(await devicesRepo(b.handle.db).count(), 0);
+      await devicesRepo(b.handle.db).enroll(validHost(), 'h', 1);
+      assert.equal(await devicesRepo(a.handle.db).count(), 0, 'schemas are separate');
+    } finally {
+      await a.cleanup();
+      await b.cleanup();
+    }
+  });
+});
