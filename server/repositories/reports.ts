@@ -1,6 +1,33 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely, Updateable } from 'kysely';
 import type { Report } from '../../protocol/report.js';
-import type { Database, DeviceRow, DeviceStatus, ReportRow } from '../db/schema.js';
+import type { Database, DeviceAppsTable, DeviceRow, DevicesTable, DeviceStatus, ReportRow } from '../db/schema.js';
+
+export interface BatchItem {
+  deviceId: string;
+  report: Report;
+  /** The report as stored in history (JSON). */
+  body: string;
+  receivedAt: number;
+}
+
+/** 9 columns × 100 rows stays far below both dialects' bind-parameter limits. */
+const INSERT_CHUNK = 100;
+
+interface FoldRow {
+  id: string;
+  status: DeviceStatus;
+  failing_since: number | null;
+  last_scanned_at: number | null;
+  findings_key: string;
+  last_seen_at: number;
+  originalKey: string;
+  changed: Updateable<DevicesTable>;
+  pendingApps?: { report: Report; scannedAt: number };
+  /** Rule → scan time it (last) appeared within this batch. */
+  batchFirstSeen?: Map<string, number>;
+  /** Rules present in every report folded so far in this batch: only these may keep a first-seen time from before. */
+  continuous?: Set<string>;
+}
 
 export type IngestOutcome = { kind: 'stored'; folded: boolean } | { kind: 'duplicate' } | { kind: 'foreign' };
 
@@ -42,52 +69,133 @@ export function foldState(
 
 export function reportsRepo(db: Kysely<Database>) {
   return {
-    /**
-     * Stores one report and folds it into the device's current state. Call inside a transaction:
-     * the history row, the device row and the device's app rows change together or not at all.
-     */
+    /** One report; see ingestBatch(). */
     async ingest(deviceId: string, report: Report, body: string, now: number): Promise<IngestOutcome> {
-      const scannedAt = Date.parse(report.scannedAt);
-      const inserted = await db
-        .insertInto('reports')
-        .values({
-          id: report.reportId,
-          device_id: deviceId,
-          received_at: now,
-          scanned_at: scannedAt,
-          kind: report.kind,
-          status: report.state.status,
-          policy_version: report.policyVersion,
-          agent_version: report.agentVersion,
-          body,
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (!inserted) {
-        const owner = await db.selectFrom('reports').select('device_id').where('id', '=', report.reportId).executeTakeFirst();
-        return owner?.device_id === deviceId ? { kind: 'duplicate' } : { kind: 'foreign' };
+      const [outcome] = await this.ingestBatch([{ deviceId, report, body, receivedAt: now }]);
+      return outcome!;
+    },
+
+    /**
+     * Stores reports and folds them into their devices' current state. Call inside a transaction: history rows,
+     * device rows and device app rows change together or not at all. Set-based so a batch of N reports costs
+     * a handful of statements plus one UPDATE per device, not five round trips per report (PostgreSQL pays per trip).
+     * Outcomes are in input order; reports of one device fold in input order.
+     */
+    async ingestBatch(items: BatchItem[]): Promise<IngestOutcome[]> {
+      const outcomes: (IngestOutcome | undefined)[] = new Array(items.length);
+      // The first occurrence of an id in the batch competes for it; later ones are settled against it below.
+      const firstIndex = new Map<string, number>();
+      items.forEach((it, i) => {
+        if (!firstIndex.has(it.report.reportId)) firstIndex.set(it.report.reportId, i);
+      });
+      const candidates = [...firstIndex.values()].map((i) => items[i]!);
+      const inserted = new Set<string>();
+      for (const part of chunks(candidates, INSERT_CHUNK)) {
+        const rows = await db
+          .insertInto('reports')
+          .values(
+            part.map((it) => ({
+              id: it.report.reportId,
+              device_id: it.deviceId,
+              received_at: it.receivedAt,
+              scanned_at: Date.parse(it.report.scannedAt),
+              kind: it.report.kind,
+              status: it.report.state.status,
+              policy_version: it.report.policyVersion,
+              agent_version: it.report.agentVersion,
+              body: it.body,
+            })),
+          )
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute();
+        for (const r of rows) inserted.add(r.id);
       }
 
-      const device = await db
-        .selectFrom('devices')
-        .select(['status', 'failing_since', 'last_scanned_at', 'findings_key', 'last_seen_at'])
-        .where('id', '=', deviceId)
-        .executeTakeFirstOrThrow();
-      const next = foldState(device as DeviceRow, report, scannedAt);
-      const lastSeen = Math.max(device.last_seen_at, now);
-      if (next === null) {
-        await db.updateTable('devices').set({ last_seen_at: lastSeen }).where('id', '=', deviceId).execute();
-        return { kind: 'stored', folded: false };
+      // Who owns the ids that were not new?
+      const settledElsewhere = items.filter(
+        (it, i) => !(inserted.has(it.report.reportId) && firstIndex.get(it.report.reportId) === i),
+      );
+      const owners = new Map<string, string>();
+      const unknownOwner = [...new Set(settledElsewhere.map((it) => it.report.reportId))].filter((id) => !inserted.has(id));
+      for (const part of chunks(unknownOwner, INSERT_CHUNK)) {
+        const rows = await db.selectFrom('reports').select(['id', 'device_id']).where('id', 'in', part).execute();
+        for (const r of rows) owners.set(r.id, r.device_id);
       }
-      const key = findingsKey(report);
-      await db
-        .updateTable('devices')
-        .set({ ...next, last_seen_at: lastSeen, last_report_id: report.reportId, findings_key: key })
-        .where('id', '=', deviceId)
-        .execute();
-      if (key !== device.findings_key) await replaceApps(db, deviceId, report, scannedAt);
-      return { kind: 'stored', folded: true };
+      for (const id of inserted) owners.set(id, items[firstIndex.get(id)!]!.deviceId);
+
+      const stored = items.map((it, i) => inserted.has(it.report.reportId) && firstIndex.get(it.report.reportId) === i);
+      items.forEach((it, i) => {
+        if (!stored[i])
+          outcomes[i] = owners.get(it.report.reportId) === it.deviceId ? { kind: 'duplicate' } : { kind: 'foreign' };
+      });
+
+      // Fold, in memory, per device.
+      const deviceIds = [...new Set(items.filter((_, i) => stored[i]).map((it) => it.deviceId))];
+      if (deviceIds.length === 0) return outcomes as IngestOutcome[];
+      const states = new Map<string, FoldRow>();
+      for (const part of chunks(deviceIds, INSERT_CHUNK)) {
+        const rows = await db
+          .selectFrom('devices')
+          .select(['id', 'status', 'failing_since', 'last_scanned_at', 'findings_key', 'last_seen_at'])
+          .where('id', 'in', part)
+          .execute();
+        for (const r of rows) states.set(r.id, { ...r, changed: {}, originalKey: r.findings_key });
+      }
+      items.forEach((it, i) => {
+        if (!stored[i]) return;
+        const st = states.get(it.deviceId);
+        if (!st) throw new Error(`device ${it.deviceId} vanished during ingest`);
+        const scannedAt = Date.parse(it.report.scannedAt);
+        st.last_seen_at = Math.max(st.last_seen_at, it.receivedAt);
+        st.changed.last_seen_at = st.last_seen_at;
+        const next = foldState(st as unknown as DeviceRow, it.report, scannedAt);
+        if (next === null) {
+          outcomes[i] = { kind: 'stored', folded: false };
+          return;
+        }
+        Object.assign(st, next);
+        const key = findingsKey(it.report);
+        Object.assign(st.changed, next, { last_report_id: it.report.reportId, findings_key: key });
+        st.findings_key = key;
+        st.pendingApps = { report: it.report, scannedAt };
+        const rules = new Set(it.report.findings.map((f) => f.ruleId));
+        const firstSeen = new Map<string, number>();
+        for (const r of rules) firstSeen.set(r, st.batchFirstSeen?.get(r) ?? scannedAt);
+        st.batchFirstSeen = firstSeen;
+        st.continuous = st.continuous ? new Set([...st.continuous].filter((r) => rules.has(r))) : rules;
+        outcomes[i] = { kind: 'stored', folded: true };
+      });
+
+      // device_apps: rewrite only devices whose set of findings changed, keeping first-seen times of apps that stay.
+      const appChanges = [...states.values()].filter((st) => st.pendingApps && st.findings_key !== st.originalKey);
+      if (appChanges.length > 0) {
+        const firstSeen = new Map<string, number>();
+        for (const part of chunks(
+          appChanges.map((st) => st.id),
+          INSERT_CHUNK,
+        )) {
+          const rows = await db
+            .selectFrom('device_apps')
+            .select(['device_id', 'rule_id', 'first_seen_at'])
+            .where('device_id', 'in', part)
+            .execute();
+          for (const r of rows) firstSeen.set(`${r.device_id}|${r.rule_id}`, r.first_seen_at);
+          await db.deleteFrom('device_apps').where('device_id', 'in', part).execute();
+        }
+        const rows = appChanges.flatMap((st) =>
+          appRows(st.id, st.pendingApps!.report, (rule) =>
+            st.continuous!.has(rule)
+              ? (firstSeen.get(`${st.id}|${rule}`) ?? st.batchFirstSeen!.get(rule)!)
+              : st.batchFirstSeen!.get(rule)!,
+          ),
+        );
+        for (const part of chunks(rows, INSERT_CHUNK)) await db.insertInto('device_apps').values(part).execute();
+      }
+      for (const st of states.values()) {
+        await db.updateTable('devices').set(st.changed).where('id', '=', st.id).execute();
+      }
+      return outcomes as IngestOutcome[];
     },
 
     async history(deviceId: string, limit: number, before?: [scannedAt: number, id: string]): Promise<ReportRow[]> {
@@ -128,18 +236,11 @@ export function reportsRepo(db: Kysely<Database>) {
   };
 }
 
-/** Keeps `first_seen_at` of apps that stay, drops apps that are gone, adds new ones. */
-async function replaceApps(db: Kysely<Database>, deviceId: string, report: Report, scannedAt: number): Promise<void> {
-  const existing = await db
-    .selectFrom('device_apps')
-    .select(['rule_id', 'first_seen_at'])
-    .where('device_id', '=', deviceId)
-    .execute();
-  const firstSeen = new Map(existing.map((r) => [r.rule_id, r.first_seen_at]));
-  await db.deleteFrom('device_apps').where('device_id', '=', deviceId).execute();
-  // A policy could list the same rule twice in findings only through an agent bug; keep the first.
+/** Rows for device_apps from a report's findings; apps that were already there keep their first-seen time. */
+function appRows(deviceId: string, report: Report, firstSeen: (ruleId: string) => number): Insertable<DeviceAppsTable>[] {
+  // Two findings with one rule id would only come from an agent bug; keep the first.
   const seen = new Set<string>();
-  const rows = report.findings
+  return report.findings
     .filter((f) => !seen.has(f.ruleId) && seen.add(f.ruleId))
     .map((f) => ({
       device_id: deviceId,
@@ -148,8 +249,14 @@ async function replaceApps(db: Kysely<Database>, deviceId: string, report: Repor
       name: f.name,
       action: f.action,
       evidence: [...f.evidence].sort().join(','),
-      first_seen_at: firstSeen.get(f.ruleId) ?? scannedAt,
+      first_seen_at: firstSeen(f.ruleId),
     }));
-  if (rows.length > 0) await db.insertInto('device_apps').values(rows).execute();
 }
+
+function chunks<T>(xs: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
 export type ReportsRepo = ReturnType<typeof reportsRepo>;

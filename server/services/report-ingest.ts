@@ -23,18 +23,20 @@ export function createReportIngest(
 ): ReportIngest {
   const commit = (items: IngestItem[]) =>
     db.transaction().execute(async (trx) => {
-      const reports = reportsRepo(trx);
-      const results: ItemResult<{ stored: boolean }>[] = [];
-      for (const it of items) {
-        const outcome = await reports.ingest(it.deviceId, it.report, JSON.stringify(it.report), it.receivedAt);
+      const outcomes = await reportsRepo(trx).ingestBatch(
+        items.map((it) => ({
+          deviceId: it.deviceId,
+          report: it.report,
+          body: JSON.stringify(it.report),
+          receivedAt: it.receivedAt,
+        })),
+      );
+      return outcomes.map((outcome): ItemResult<{ stored: boolean }> => {
         opts.onOutcome?.(outcome.kind);
-        if (outcome.kind === 'foreign') {
-          results.push({ ok: false, error: conflict('REPORT_ID_TAKEN', 'this reportId was already used by another device') });
-        } else {
-          results.push({ ok: true, value: { stored: outcome.kind === 'stored' } });
-        }
-      }
-      return results;
+        return outcome.kind === 'foreign'
+          ? { ok: false, error: conflict('REPORT_ID_TAKEN', 'this reportId was already used by another device') }
+          : { ok: true, value: { stored: outcome.kind === 'stored' } };
+      });
     });
   const group = new GroupCommit(commit, opts.maxBatch, opts.onBatch);
   return { submit: (item) => group.submit(item), close: () => group.close() };

@@ -140,3 +140,63 @@ describe('migrations on PostgreSQL', () => {
     }
   });
 });
+
+for (const dialect of DIALECTS) {
+  describe(`reportsRepo.ingestBatch() on ${dialect}`, () => {
+    it('settles duplicates and foreign ids inside one batch and folds each device in order', async (t) => {
+      if (dialect === 'postgres') {
+        const why = await postgresUnavailable();
+        if (why) return t.skip(why);
+      }
+      const db = await createTestDb(dialect);
+      try {
+        const devices = devicesRepo(db.handle.db);
+        const a = (await devices.enroll(validHost(), 'ha', 0)).id;
+        const b = (await devices.enroll(validHost(), 'hb', 0)).id;
+        const at = (min: number) => new Date(Date.parse('2026-04-01T08:00:00Z') + min * 60_000).toISOString();
+        const r1 = validReport({ scannedAt: at(1), findings: [finding('whatsapp')] });
+        const r2 = validReport({ scannedAt: at(2), findings: [finding('whatsapp'), finding('kik')] });
+        const r3 = validReport({ scannedAt: at(3), findings: [finding('kik')] });
+        const old = validReport({ scannedAt: at(0) });
+        const item = (deviceId: string, report: typeof r1) => ({
+          deviceId,
+          report,
+          body: JSON.stringify(report),
+          receivedAt: 1000,
+        });
+        const outcomes = await db.handle.db
+          .transaction()
+          .execute((trx) =>
+            reportsRepo(trx).ingestBatch([
+              item(a, r1),
+              item(a, r2),
+              item(a, r1),
+              item(b, r1),
+              item(a, r3),
+              item(a, old),
+              item(b, validReport({ scannedAt: at(5) })),
+            ]),
+          );
+        assert.deepEqual(
+          outcomes.map((o) => (o.kind === 'stored' ? `stored:${o.folded}` : o.kind)),
+          ['stored:true', 'stored:true', 'duplicate', 'foreign', 'stored:true', 'stored:false', 'stored:true'],
+        );
+        const devA = await devices.get(a);
+        assert.equal(devA?.status, 'violation');
+        assert.equal(devA?.last_scanned_at, Date.parse(at(3)));
+        assert.equal(devA?.failing_since, Date.parse(at(1)));
+        assert.equal(devA?.last_report_id, r3.reportId);
+        const apps = await devices.appsOf([a]);
+        assert.deepEqual(
+          apps.map((x) => [x.app_id, x.first_seen_at]),
+          [['kik', Date.parse(at(2))]],
+          'kik stays from its first appearance; whatsapp is gone',
+        );
+        assert.equal((await devices.get(b))?.status, 'compliant');
+        assert.equal(await reportsRepo(db.handle.db).count(), 5);
+      } finally {
+        await db.cleanup();
+      }
+    });
+  });
+}
