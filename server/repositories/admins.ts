@@ -13,6 +13,9 @@ export function adminsRepo(db: Kysely<Database>) {
     async create(row: AdminRow): Promise<void> {
       await db.insertInto('admins').values(row).execute();
     },
+    async get(id: string): Promise<AdminRow | undefined> {
+      return db.selectFrom('admins').selectAll().where('id', '=', id).executeTakeFirst();
+    },
     async findByUsername(username: string): Promise<AdminRow | undefined> {
       return db.selectFrom('admins').selectAll().where('username', '=', username).executeTakeFirst();
     },
@@ -35,6 +38,12 @@ export function sessionsRepo(db: Kysely<Database>) {
         .where('sessions.id_hash', '=', idHash)
         .where('sessions.expires_at', '>', now)
         .executeTakeFirst();
+    },
+    /** Ends every session of an admin except (optionally) the one making the request. */
+    async deleteForAdmin(adminId: string, exceptHash?: string): Promise<void> {
+      let q = db.deleteFrom('sessions').where('admin_id', '=', adminId);
+      if (exceptHash) q = q.where('id_hash', '!=', exceptHash);
+      await q.execute();
     },
     async delete(idHash: string): Promise<void> {
       await db.deleteFrom('sessions').where('id_hash', '=', idHash).execute();

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { HttpError } from '../../errors.js';
 import { ADMIN_PREFIX, csrfForSessions, requireAdmin, SESSION_COOKIE } from '../../plugins/auth.js';
-import { hashToken, newToken, verifyPassword } from '../../services/secrets.js';
+import { hashPassword, hashToken, newToken, verifyPassword } from '../../services/secrets.js';
 import { errors } from '../schemas.js';
 
 const SessionInfo = z.object({
@@ -78,6 +78,36 @@ export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         const a = req.admin!;
         const csrfToken = a.via === 'session' ? reply.generateCsrf({ ...cookieOpts(), userInfo: a.sessionHash! }) : null;
         return { username: a.username, via: a.via, csrfToken, expiresAt: null };
+      },
+    );
+
+    app.post(
+      `${ADMIN_PREFIX}/password`,
+      {
+        onRequest: [requireAdmin(ctx), csrfForSessions],
+        config: { rateLimit: { max: ctx.config.rateLimits.loginPerMinute, timeWindow: 60_000 } },
+        schema: {
+          tags: ['admin'],
+          summary: 'Change the own password (the generated first-start password should be replaced); ends other sessions',
+          body: z.strictObject({ currentPassword: z.string().min(1).max(200), newPassword: z.string().min(12).max(200) }),
+          response: { 204: z.null(), ...errors(400, 401, 403, 429) },
+        },
+      },
+      async (req, reply) => {
+        const a = req.admin!;
+        const admin = await ctx.repos.admins.get(a.adminId);
+        if (!admin || !(await verifyPassword(req.body.currentPassword, admin.password_hash))) {
+          throw new HttpError(403, 'PASSWORD_WRONG', 'the current password is wrong');
+        }
+        await ctx.repos.admins.setPassword(admin.id, await hashPassword(req.body.newPassword));
+        await ctx.repos.sessions.deleteForAdmin(admin.id, a.sessionHash);
+        await ctx.repos.audit.append({
+          at: ctx.now(),
+          actor: a.actor,
+          action: 'admin.password_change',
+          target: `admin:${admin.username}`,
+        });
+        return reply.code(204).send(null);
       },
     );
 

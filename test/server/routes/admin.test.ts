@@ -102,6 +102,52 @@ describe('admin login, sessions and CSRF', () => {
     assert.equal(viaToken.statusCode, 201);
   });
 
+  it('changes the password: the old one stops working, other sessions end, this one stays', async () => {
+    const other = await login(t);
+    const { cookies, csrf } = await login(t);
+    const wrong = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/password',
+      cookies,
+      headers: { 'x-csrf-token': csrf },
+      payload: { currentPassword: 'not it', newPassword: 'a brand new long password' },
+    });
+    assert.equal(wrong.statusCode, 403);
+    const short = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/password',
+      cookies,
+      headers: { 'x-csrf-token': csrf },
+      payload: { currentPassword: ADMIN_PASSWORD, newPassword: 'short' },
+    });
+    assert.equal(short.statusCode, 400);
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/password',
+      cookies,
+      headers: { 'x-csrf-token': csrf },
+      payload: { currentPassword: ADMIN_PASSWORD, newPassword: 'a brand new long password' },
+    });
+    assert.equal(ok.statusCode, 204, ok.body);
+    assert.equal((await t.app.inject({ url: '/api/v1/admin/session', cookies })).statusCode, 200);
+    assert.equal((await t.app.inject({ url: '/api/v1/admin/session', cookies: other.cookies })).statusCode, 401);
+    const old = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/login',
+      payload: { username: 'admin', password: ADMIN_PASSWORD },
+    });
+    assert.equal(old.statusCode, 401);
+    // Put it back for the other tests in this suite.
+    const back = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/password',
+      cookies,
+      headers: { 'x-csrf-token': csrf },
+      payload: { currentPassword: 'a brand new long password', newPassword: ADMIN_PASSWORD },
+    });
+    assert.equal(back.statusCode, 204);
+  });
+
   it('logs out: the session stops working', async () => {
     const { cookies, csrf } = await login(t);
     const out = await t.app.inject({ method: 'POST', url: '/api/v1/admin/logout', cookies, headers: { 'x-csrf-token': csrf } });
