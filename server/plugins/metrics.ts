@@ -61,9 +61,19 @@ export type Metrics = ReturnType<typeof createMetrics>;
 
 export function instrument(app: FastifyInstance, metrics: Metrics): void {
   app.addHook('onResponse', async (req, reply) => {
-    metrics.http.observe(
-      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.http.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const level = reply.statusCode >= 400 ? 'info' : 'debug';
+    // pino replaces disabled levels with a no-op, so this is nearly free at the default level.
+    req.log[level](
+      {
+        method: req.method,
+        route,
+        url: req.url.slice(0, 300),
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
     );
   });
 }
