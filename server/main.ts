@@ -33,6 +33,19 @@ async function main(): Promise<void> {
   }
 
   const { info, boot } = server;
+  // Before the ready line: stdout is synchronous on a pipe, so whoever reads it may signal us right away.
+  const stop = (signal: string) => {
+    server.app.log.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`appwacht server: shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
   const lines = [
     `Appwacht server listening on ${info.url}  (database: ${info.database}, data: ${info.dataDir})`,
     `  Enrollment secret / Registrierungsgeheimnis: ${info.enrollmentSecret}`,
@@ -54,19 +67,6 @@ async function main(): Promise<void> {
   process.stderr.write(lines.join('\n') + '\n');
   // Last: whoever waits for this line can rely on everything above being done.
   process.stdout.write(JSON.stringify(info) + '\n');
-
-  const stop = (signal: string) => {
-    server.app.log.info({ signal }, 'shutting down');
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`appwacht server: shutdown failed: ${(err as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
 }
 
 await main();
