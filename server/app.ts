@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import Fastify, { type FastifyError, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -83,7 +83,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     logger: deps.logger ?? { level: config.logLevel },
     // Fastify's two lines per request cost a quarter of the report throughput; plugins/metrics.ts logs one line
     // per request instead: failures at info, everything at debug.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimit,
     // A hop count is a valid trustProxy value in Fastify (proxy-addr), its types just leave it out.
     trustProxy: config.trustProxy as boolean | string[],
