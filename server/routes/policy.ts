@@ -31,7 +31,9 @@ export function policyRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         const current = await ctx.policies.current();
         if (!current) throw new HttpError(404, 'NO_POLICY', 'no policy has been published yet');
         reply.header('etag', current.etag).header('cache-control', 'private, no-cache');
-        if (etagMatches(req.headers['if-none-match'], current.etag)) return reply.code(304).send(null);
+        // No payload at all: send(null) would serialise "null" and announce Content-Length: 4 on a 304, which
+        // RFC 9110 §8.6 forbids and which stalls clients that wait for those 4 bytes (autocannon did).
+        if (etagMatches(req.headers['if-none-match'], current.etag)) return reply.code(304).send(undefined as never);
         // Pre-serialised once per version: a string body skips the serializer.
         return reply.type('application/json; charset=utf-8').send(current.body as never);
       },
