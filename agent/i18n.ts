@@ -5,8 +5,10 @@ import type { Lang } from '../protocol/index.js';
  * OS locale as Intl reports it (Windows and macOS do not set LANG for GUI sessions). German or English.
  */
 export function detectLang(explicit?: string, env: NodeJS.ProcessEnv = process.env): Lang {
-  const candidates = [explicit, env.LC_ALL, env.LC_MESSAGES, env.LANG, Intl.DateTimeFormat().resolvedOptions().locale];
-  for (const value of candidates) {
+  // Intl is asked last and only when needed: its first use maps the ICU data (~7 MB resident) into the process.
+  const candidates = [explicit, env.LC_ALL, env.LC_MESSAGES, env.LANG, () => Intl.DateTimeFormat().resolvedOptions().locale];
+  for (const candidate of candidates) {
+    const value = typeof candidate === 'function' ? candidate() : candidate;
     if (!value || value === 'C' || value === 'POSIX' || value.startsWith('C.')) continue;
     return value.toLowerCase().startsWith('de') ? 'de' : 'en';
   }

@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import psList from 'ps-list';
 import { z } from 'zod';
 import { SourceError } from '../../errors.js';
 import type { CollectContext, ProcessSource, RunningProcess } from '../types.js';
@@ -47,7 +46,8 @@ export function processName(comm: string, argv0: string | undefined, exe: string
   return comm;
 }
 
-function readProcEntry(pid: number): RawProcess | undefined {
+/** One /proc entry as the process source reads it; undefined for a kernel thread or a process that is gone. */
+export function readProcEntry(pid: number): RawProcess | undefined {
   const dir = `/proc/${pid}`;
   const comm = readOr(`${dir}/comm`);
   if (comm === undefined) return undefined; // gone
@@ -86,6 +86,8 @@ export async function listProcFs(): Promise<RawProcess[]> {
 
 /** ps-list (macOS, Windows; on Linux only when /proc cannot be read). */
 export async function listWithPsList(): Promise<RawProcess[]> {
+  // Imported on use: Linux reads /proc, so the background agent there never loads it.
+  const { default: psList } = await import('ps-list');
   const list = await psList();
   return list.map((p) => ({
     pid: p.pid,
