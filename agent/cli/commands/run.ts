@@ -1,0 +1,146 @@
+import { OsName } from '../../../protocol/index.js';
+import type { ConfigKey } from '../../config/schema.js';
+import { UsageError } from '../../errors.js';
+import { currentOs } from '../../inventory/index.js';
+import { parseSeconds, type IntervalOverrides } from '../../runtime/intervals.js';
+import type { RunAgentOptions } from '../../runtime/agent.js';
+import type { ScanTarget } from '../../runtime/scan-target.js';
+import { ExitCode, stringOption, type Command, type OptionValues } from '../command.js';
+
+/** Flag → config key (the config module's names; see `appwacht config`). */
+const CONFIG_FLAGS = {
+  server: 'serverUrl',
+  secret: 'enrollmentSecret',
+  'policy-key': 'policyPublicKey',
+  'ca-file': 'caFile',
+  proxy: 'proxy',
+  'state-dir': 'stateDir',
+  'log-level': 'logLevel',
+} as const satisfies Record<string, ConfigKey>;
+
+const INTERVAL_FLAGS = {
+  'scan-interval': 'scanMs',
+  'refresh-interval': 'refreshMs',
+  'heartbeat-interval': 'heartbeatMs',
+  'watch-interval': 'watchMs',
+  'retry-max': 'retryMaxMs',
+} as const satisfies Record<string, keyof IntervalOverrides>;
+
+function readTarget(values: OptionValues): ScanTarget {
+  const root = stringOption(values, 'root');
+  const osText = stringOption(values, 'os');
+  const processes = stringOption(values, 'processes');
+  if (osText !== undefined && root === undefined) throw new UsageError('--os only applies together with --root');
+  const os = osText === undefined ? currentOs() : OsName.safeParse(osText);
+  if (typeof os !== 'string' && !os.success) throw new UsageError(`--os must be macos or linux, not "${osText}"`);
+  const osName = typeof os === 'string' ? os : os.data;
+  if (osName === 'windows' && root !== undefined)
+    throw new UsageError('Windows is read from the registry, not a folder tree: --root works for macos and linux');
+  if (processes !== undefined && processes !== 'live' && processes !== 'off')
+    throw new UsageError(`--processes must be "live" or "off", not "${processes}"`);
+  const liveProcesses = processes === undefined ? root === undefined : processes === 'live';
+  if (liveProcesses && osName !== currentOs())
+    throw new UsageError(`--processes live watches this machine (${currentOs()}); it cannot be combined with --os ${osName}`);
+  return { os: osName, ...(root !== undefined ? { root } : {}), liveProcesses };
+}
+
+export interface RunCommandDeps {
+  /** The runtime, injectable so CLI parsing can be tested without starting the loop. */
+  runAgent?: (options: RunAgentOptions) => Promise<void>;
+}
+
+export function createRunCommand(deps: RunCommandDeps = {}): Command {
+  return {
+    name: 'run',
+    summary: { de: 'im Hintergrund laufen: prüfen, beobachten, melden', en: 'run in the background: check, watch, report' },
+    help: {
+      de: `Aufruf: appwacht run [optionen]
+
+Läuft ohne Oberfläche, bis es beendet wird (SIGTERM/SIGINT): prüft das Gerät im Takt der Richtlinie, bemerkt
+gestartete verbotene Apps binnen Sekunden, holt die Richtlinie vom Server, meldet Zustandsänderungen und
+Lebenszeichen und benachrichtigt den Mitarbeiter. Ohne Server (oder vor der Anmeldung) gilt die mitgelieferte
+Richtlinie (lokaler Modus). Pro Benutzer läuft nur eine Instanz. Zustand: "appwacht status".
+
+Einstellungen (sonst aus der Konfiguration, siehe "appwacht config"):
+  --server URL  --secret GEHEIMNIS  --policy-key KEY  --ca-file DATEI  --proxy URL
+  --state-dir ORDNER   Statusordner          --log-level debug|info|warn|error
+  --log-file DATEI     Protokoll an diese Datei anhängen (sonst Standardfehlerausgabe, JSON-Zeilen)
+  --no-notifications   keine Desktop-Benachrichtigungen
+
+Für Tests und Support:
+  --root ORDNER        einen Ordnerbaum statt dieses Systems beobachten (--os macos|linux)
+  --processes live|off laufende Prozesse dieses Rechners einbeziehen (Standard: live, mit --root: off)
+  --scan-interval S, --refresh-interval S, --heartbeat-interval S
+                       Takte in Sekunden statt der Werte der Richtlinie (werden protokolliert)
+  --watch-interval S   Takt der Prozessbeobachtung (Standard 2 s unter Linux, sonst 10 s)
+  --retry-max S        längste Wartezeit zwischen Wiederholungen (Zustellung, Anmeldung, Richtlinie)
+
+Exit-Codes: 0 nach dem Beenden, 2 Fehler (z. B. läuft schon, ungültige Vorgaben der IT).
+`,
+      en: `Usage: appwacht run [options]
+
+Runs headless until stopped (SIGTERM/SIGINT): checks the device on the policy's interval, notices a banned app
+that starts within seconds, fetches the policy from the server, reports state changes and heartbeats, and
+notifies the employee. Without a server (or before enrollment) the bundled policy applies (local mode).
+One instance per user. State: "appwacht status".
+
+Settings (otherwise from the configuration, see "appwacht config"):
+  --server URL  --secret SECRET  --policy-key KEY  --ca-file FILE  --proxy URL
+  --state-dir DIR      state folder          --log-level debug|info|warn|error
+  --log-file FILE      append the log to this file (default: standard error, JSON lines)
+  --no-notifications   no desktop notifications
+
+For tests and support:
+  --root DIR           watch a folder tree instead of this system (--os macos|linux)
+  --processes live|off include this machine's running processes (default: live; with --root: off)
+  --scan-interval S, --refresh-interval S, --heartbeat-interval S
+                       intervals in seconds instead of the policy's (logged at start)
+  --watch-interval S   process watch tick (default 2 s on Linux, 10 s elsewhere)
+  --retry-max S        longest wait between retries (delivery, enrollment, policy refresh)
+
+Exit codes: 0 after being stopped, 2 error (e.g. already running, invalid IT settings).
+`,
+    },
+    options: {
+      ...Object.fromEntries(Object.keys(CONFIG_FLAGS).map((f) => [f, { type: 'string' as const }])),
+      ...Object.fromEntries(Object.keys(INTERVAL_FLAGS).map((f) => [f, { type: 'string' as const }])),
+      root: { type: 'string' },
+      os: { type: 'string' },
+      processes: { type: 'string' },
+      'log-file': { type: 'string' },
+      'no-notifications': { type: 'boolean' },
+    },
+    async run(values, ctx) {
+      const target = readTarget(values);
+      const cli: Partial<Record<ConfigKey, string>> = {};
+      for (const [flag, key] of Object.entries(CONFIG_FLAGS)) {
+        const v = stringOption(values, flag);
+        if (v !== undefined) cli[key] = v;
+      }
+      const overrides: IntervalOverrides = {};
+      for (const [flag, key] of Object.entries(INTERVAL_FLAGS)) {
+        try {
+          const ms = parseSeconds(stringOption(values, flag), `--${flag}`);
+          if (ms !== undefined) overrides[key] = ms;
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+      }
+      const runAgent = deps.runAgent ?? (await import('../../runtime/agent.js')).runAgent;
+      const logFile = stringOption(values, 'log-file');
+      await runAgent({
+        env: ctx.env,
+        lang: ctx.lang,
+        signal: ctx.signal,
+        cli,
+        target,
+        overrides,
+        notifications: values['no-notifications'] !== true,
+        ...(logFile !== undefined ? { logFile } : {}),
+      });
+      return ExitCode.OK;
+    },
+  };
+}
+
+export const runCommand: Command = createRunCommand();

@@ -1,0 +1,211 @@
+import type { Lang } from '../../../protocol/index.js';
+import { resolveConfig, type EffectiveConfig, type ResolveOptions } from '../../config/resolve.js';
+import { formatDate } from '../../i18n.js';
+import { readAgentStatus, statusJson, type AgentStatus } from '../../runtime/status.js';
+import type { Problem, RuntimeState } from '../../runtime/state.js';
+import { ExitCode, stringOption, type Command } from '../command.js';
+
+const when = (iso: string, lang: Lang) =>
+  new Date(iso).toLocaleString(lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+
+const T = {
+  title: { de: 'Appwacht – Status', en: 'Appwacht – status' },
+  noState: {
+    de: (dir: string) => `Noch kein Zustand in ${dir}: der Hintergrunddienst ("appwacht run") ist hier noch nicht gelaufen.`,
+    en: (dir: string) => `No state in ${dir} yet: the background agent ("appwacht run") has not run here.`,
+  },
+  unreadable: {
+    de: (r: string) => `Die Zustandsdatei ist nicht lesbar (${r}); der Dienst legt sie beim nächsten Start neu an.`,
+    en: (r: string) => `The state file cannot be read (${r}); the agent starts a fresh one on its next start.`,
+  },
+  agent: { de: 'Dienst', en: 'Agent' },
+  running: {
+    de: (pid: number, since: string) => `läuft (Prozess ${pid}, seit ${since})`,
+    en: (pid: number, since: string) => `running (process ${pid}, since ${since})`,
+  },
+  stopped: { de: (at: string) => `läuft nicht (beendet ${at})`, en: (at: string) => `not running (stopped ${at})` },
+  died: {
+    de: (pid: number) => `läuft nicht (Prozess ${pid} wurde unerwartet beendet)`,
+    en: (pid: number) => `not running (process ${pid} ended unexpectedly)`,
+  },
+  mode: { de: 'Modus', en: 'Mode' },
+  local: {
+    de: 'lokal – kein Server eingerichtet, es gilt die mitgelieferte Richtlinie, nichts wird gemeldet',
+    en: 'local – no server configured, the bundled policy applies, nothing is reported',
+  },
+  enrolled: {
+    de: (s: string, id: string) => `Server ${s} – angemeldet (Gerät ${id})`,
+    en: (s: string, id: string) => `server ${s} – enrolled (device ${id})`,
+  },
+  notEnrolled: {
+    de: (s: string, why: string) => `Server ${s} – NICHT angemeldet: ${why}`,
+    en: (s: string, why: string) => `server ${s} – NOT enrolled: ${why}`,
+  },
+  policy: { de: 'Richtlinie', en: 'Policy' },
+  origin: {
+    de: { server: 'vom Server', cache: 'vom Server, zwischengespeichert', bundled: 'mitgeliefert – lokaler Modus' },
+    en: { server: 'from the server', cache: 'from the server, cached', bundled: 'bundled – local mode' },
+  },
+  expired: { de: 'ABGELAUFEN', en: 'EXPIRED' },
+  why: { de: 'Grund', en: 'Reason' },
+  rejected: {
+    de: (p: Problem, v: number) =>
+      `Vom Server abgelehnt ${when(p.at, 'de')}: ${p.code} – ${p.message} (es gilt weiter Version ${v})`,
+    en: (p: Problem, v: number) =>
+      `Rejected from the server ${when(p.at, 'en')}: ${p.code} – ${p.message} (version ${v} stays in force)`,
+  },
+  result: { de: 'Ergebnis', en: 'Result' },
+  noScan: { de: 'noch keine Prüfung', en: 'no check yet' },
+  status: {
+    de: { compliant: 'IN ORDNUNG', warning: 'HINWEIS', violation: 'VERSTOSS' },
+    en: { compliant: 'COMPLIANT', warning: 'WARNING', violation: 'VIOLATION' },
+  },
+  apps: { de: (n: number) => `${n} App${n === 1 ? '' : 's'}`, en: (n: number) => `${n} app${n === 1 ? '' : 's'}` },
+  checked: { de: (at: string) => `geprüft ${at}`, en: (at: string) => `checked ${at}` },
+  evidence: { de: { installed: 'installiert', running: 'läuft' }, en: { installed: 'installed', running: 'running' } },
+  deadline: {
+    de: (d: string, past: boolean, n: number) =>
+      past ? `Frist: ${d} – seit ${n} Tag${n === 1 ? '' : 'en'} abgelaufen` : `Frist: ${d}`,
+    en: (d: string, past: boolean, n: number) =>
+      past ? `Deadline: ${d} – passed ${n} day${n === 1 ? '' : 's'} ago` : `Deadline: ${d}`,
+  },
+  failedSources: { de: 'Nicht lesbare Quellen', en: 'Sources not readable' },
+  reports: { de: 'Meldungen', en: 'Reports' },
+  queue: {
+    de: (n: number) => `${n} warten auf Zustellung`,
+    en: (n: number) => `${n} waiting for delivery`,
+  },
+  lastReport: {
+    de: (at: string, k: string) => `letzte Meldung ${at} (${k})`,
+    en: (at: string, k: string) => `last report ${at} (${k})`,
+  },
+  lastDelivery: { de: (at: string) => `zuletzt zugestellt ${at}`, en: (at: string) => `last delivered ${at}` },
+  deliveryFailed: {
+    de: (p: Problem) => `Zustellung fehlgeschlagen ${when(p.at, 'de')}: ${p.message}`,
+    en: (p: Problem) => `Delivery failed ${when(p.at, 'en')}: ${p.message}`,
+  },
+  lastError: { de: 'Letzter Fehler', en: 'Last error' },
+  none: { de: 'keiner', en: 'none' },
+} as const;
+
+function agentLine(s: AgentStatus, st: RuntimeState, lang: Lang): string {
+  if (s.running.yes) return T.running[lang](s.running.pid!, when(s.running.since!, lang));
+  if (st.agent.stoppedAt) return T.stopped[lang](when(st.agent.stoppedAt, lang));
+  return T.died[lang](st.agent.pid);
+}
+
+/** The human-readable status, in the employee's (or admin's) language. */
+export function formatStatus(s: AgentStatus, lang: Lang): string {
+  const st = s.state;
+  const lines: string[] = [T.title[lang], ''];
+  if (!st) {
+    lines.push(
+      s.stateProblem === 'missing' || !s.stateProblem ? T.noState[lang](s.stateDir) : T.unreadable[lang](s.stateProblem),
+    );
+    return lines.join('\n') + '\n';
+  }
+  const label = (t: string) => `${t}:`.padEnd(lang === 'de' ? 20 : 18);
+  lines.push(label(T.agent[lang]) + agentLine(s, st, lang));
+
+  let mode: string;
+  if (st.mode === 'local' || !st.server) mode = T.local[lang];
+  else if (st.enrollment.enrolled) mode = T.enrolled[lang](st.server, st.enrollment.deviceId ?? '?');
+  else mode = T.notEnrolled[lang](st.server, st.enrollment.message ?? st.enrollment.reason ?? '?');
+  lines.push(label(T.mode[lang]) + mode);
+
+  const p = st.policy;
+  if (p) {
+    lines.push(
+      label(T.policy[lang]) +
+        `${p.organization}, ${lang === 'de' ? 'Version' : 'version'} ${p.version} (${T.origin[lang][p.origin]})` +
+        (p.expired ? ` – ${T.expired[lang]}` : ''),
+    );
+    if (p.reason && p.origin !== 'server') lines.push(' '.repeat(label('').length) + `${T.why[lang]}: ${p.reason}`);
+    if (p.rejected) lines.push(' '.repeat(label('').length) + T.rejected[lang](p.rejected, p.version));
+  }
+
+  const scan = st.lastScan;
+  if (!scan) lines.push(label(T.result[lang]) + T.noScan[lang]);
+  else {
+    const n = scan.findings.length;
+    lines.push(
+      label(T.result[lang]) +
+        `${T.status[lang][scan.state.status]}${n ? ` – ${T.apps[lang](n)}` : ''} (${T.checked[lang](when(scan.at, lang))})`,
+    );
+    for (const f of scan.findings)
+      lines.push(
+        `  ✗ ${f.name} (${f.evidence.map((e) => T.evidence[lang][e]).join(', ')})${f.action === 'warn' ? ' [warn]' : ''}`,
+      );
+    if (scan.state.deadline)
+      lines.push(
+        '  ' + T.deadline[lang](formatDate(scan.state.deadline, lang), scan.state.pastDeadline, scan.state.daysPastDeadline),
+      );
+    if (scan.failedSources.length)
+      lines.push(`  ${T.failedSources[lang]}: ${scan.failedSources.map((f) => `${f.id} (${f.error})`).join('; ')}`);
+  }
+
+  if (st.mode === 'server') {
+    const parts = [T.queue[lang](s.outbox.queued + s.outbox.pending)];
+    if (st.lastReport) parts.push(T.lastReport[lang](when(st.lastReport.at, lang), st.lastReport.kind));
+    if (st.lastDelivery) parts.push(T.lastDelivery[lang](when(st.lastDelivery.at, lang)));
+    lines.push(label(T.reports[lang]) + parts.join('; '));
+    if (st.lastDeliveryError) lines.push(' '.repeat(label('').length) + T.deliveryFailed[lang](st.lastDeliveryError));
+  }
+  const e = st.lastError;
+  lines.push(label(T.lastError[lang]) + (e ? `${when(e.at, lang)} – ${e.code}: ${e.message}` : T.none[lang]));
+  return lines.join('\n') + '\n';
+}
+
+export interface StatusCommandDeps {
+  resolve?: (options: ResolveOptions) => Promise<EffectiveConfig>;
+}
+
+export function createStatusCommand(deps: StatusCommandDeps = {}): Command {
+  const resolve = deps.resolve ?? resolveConfig;
+  return {
+    name: 'status',
+    summary: {
+      de: 'letzten bekannten Zustand des Hintergrunddienstes zeigen',
+      en: "show the background agent's last known state",
+    },
+    help: {
+      de: `Aufruf: appwacht status [--state-dir ORDNER] [--json]
+
+Zeigt, was der Hintergrunddienst ("appwacht run") zuletzt festgestellt hat: ob er läuft, Ergebnis und Funde,
+Richtlinie (Herkunft, Version), Anmeldung am Server, wartende Meldungen, letzte Zustellung, letzter Fehler.
+Liest nur den Statusordner; prüft selbst nichts (dafür "appwacht scan").
+
+  --state-dir ORDNER  Statusordner (Standard: aus der Konfiguration)
+  --json              als JSON
+
+Exit-Codes: 0 konform (oder nur Hinweise), 1 verbotene App gefunden, 2 kein Zustand oder Fehler.
+`,
+      en: `Usage: appwacht status [--state-dir DIR] [--json]
+
+Shows what the background agent ("appwacht run") found last: whether it runs, result and findings, policy
+(origin, version), enrollment, reports waiting, last delivery, last error.
+Reads the state folder only; checks nothing itself (that is "appwacht scan").
+
+  --state-dir DIR     state folder (default: from the configuration)
+  --json              print as JSON
+
+Exit codes: 0 compliant (or only warnings), 1 banned app found, 2 no state or error.
+`,
+    },
+    options: { 'state-dir': { type: 'string' }, json: { type: 'boolean' } },
+    async run(values, ctx) {
+      const stateDirFlag = stringOption(values, 'state-dir');
+      const { config } = await resolve({
+        env: ctx.env,
+        cli: stateDirFlag !== undefined ? { stateDir: stateDirFlag } : {},
+        tolerateUserErrors: true,
+      });
+      const status = await readAgentStatus(config.stateDir);
+      ctx.out(values.json ? JSON.stringify(statusJson(status), null, 2) + '\n' : formatStatus(status, ctx.lang));
+      if (!status.state) return ExitCode.ERROR;
+      return status.state.lastScan?.state.status === 'violation' ? ExitCode.FOUND : ExitCode.OK;
+    },
+  };
+}
+
+export const statusCommand: Command = createStatusCommand();

@@ -1,0 +1,79 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LOCK_FILE, holderAlive, type LockHolder } from '../state/lock.js';
+import { outboxDir, readRuntimeState, type RuntimeState } from './state.js';
+
+/** Queued report files as the outbox names them (`<seq>-<kind>-<reportId>.json`). */
+const OUTBOX_ENTRY = /^\d{12}-(change|heartbeat)-[0-9a-f-]{36}\.json$/;
+
+export interface AgentStatus {
+  stateDir: string;
+  /** Whether an agent holds the instance lock right now (and its pid). */
+  running: { yes: boolean; pid?: number; since?: string };
+  state: RuntimeState | undefined;
+  /** Why there is no state: never ran here, or the file cannot be read. */
+  stateProblem?: string;
+  /** Reports waiting for delivery: files in the outbox plus those committed but not yet queued. */
+  outbox: { queued: number; pending: number; readable: boolean };
+}
+
+async function lockHolder(stateDir: string): Promise<LockHolder | undefined> {
+  try {
+    const v = JSON.parse(await readFile(join(stateDir, LOCK_FILE), 'utf8')) as Partial<LockHolder>;
+    return typeof v.pid === 'number' && typeof v.hostname === 'string' ? (v as LockHolder) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads what `appwacht status` shows, without changing anything in the state folder (the agent may be running). */
+export async function readAgentStatus(stateDir: string): Promise<AgentStatus> {
+  const read = await readRuntimeState(stateDir);
+  const holder = await lockHolder(stateDir);
+  const alive = holder !== undefined && holderAlive(holder);
+  let queued = 0;
+  let readable = true;
+  try {
+    queued = (await readdir(outboxDir(stateDir))).filter((n) => OUTBOX_ENTRY.test(n)).length;
+  } catch (err) {
+    readable = (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+  const state = read.status === 'ok' ? read.state : undefined;
+  return {
+    stateDir,
+    running: alive ? { yes: true, pid: holder.pid, since: holder.startedAt } : { yes: false },
+    state,
+    ...(read.status === 'unreadable' ? { stateProblem: read.reason } : {}),
+    ...(read.status === 'missing' ? { stateProblem: 'missing' } : {}),
+    outbox: { queued, pending: state?.pending.length ?? 0, readable },
+  };
+}
+
+/** The JSON of `appwacht status --json`: stable field names for scripts and the tray app. */
+export function statusJson(s: AgentStatus) {
+  const st = s.state;
+  return {
+    stateDir: s.stateDir,
+    running: s.running.yes,
+    pid: s.running.pid ?? null,
+    runningSince: s.running.since ?? null,
+    stateProblem: s.stateProblem ?? null,
+    mode: st?.mode ?? null,
+    localMode: st ? st.mode === 'local' || st.policy?.origin === 'bundled' : null,
+    server: st?.server ?? null,
+    enrolled: st?.enrollment.enrolled ?? false,
+    enrollment: st?.enrollment ?? null,
+    compliance: st?.lastScan
+      ? { ...st.lastScan.state, scannedAt: st.lastScan.at, trigger: st.lastScan.trigger, findings: st.lastScan.findings }
+      : null,
+    failedSources: st?.lastScan?.failedSources ?? [],
+    policy: st?.policy ?? null,
+    outbox: s.outbox,
+    lastReport: st?.lastReport ?? null,
+    lastDelivery: st?.lastDelivery ?? null,
+    lastDeliveryError: st?.lastDeliveryError ?? null,
+    lastError: st?.lastError ?? null,
+    agent: st?.agent ?? null,
+    updatedAt: st?.updatedAt ?? null,
+  };
+}
