@@ -4,15 +4,15 @@ import type { SourceReport } from '../inventory/index.js';
 import type { ScanResult } from '../scan.js';
 
 /** Where the policy in force came from; shown so the employee knows what they are measured against. */
-export type PolicyOrigin = 'bundled' | 'file' | 'server';
+export type PolicyOrigin = 'bundled' | 'file' | 'server' | 'cache';
 
 const T = {
   title: { de: 'Appwacht – Prüfung dieses Geräts', en: 'Appwacht – check of this device' },
   policy: {
     de: (org: string, v: number, origin: PolicyOrigin) =>
-      `Richtlinie: ${org}, Version ${v} (${{ bundled: 'mitgeliefert', file: 'aus Datei', server: 'vom Server' }[origin]})`,
+      `Richtlinie: ${org}, Version ${v} (${{ bundled: 'mitgeliefert', file: 'aus Datei', server: 'vom Server', cache: 'vom Server, zwischengespeichert' }[origin]})`,
     en: (org: string, v: number, origin: PolicyOrigin) =>
-      `Policy: ${org}, version ${v} (${{ bundled: 'bundled', file: 'from file', server: 'from server' }[origin]})`,
+      `Policy: ${org}, version ${v} (${{ bundled: 'bundled', file: 'from file', server: 'from server', cache: 'from the server, cached' }[origin]})`,
   },
   compliant: { de: 'Ergebnis: IN ORDNUNG – keine verbotene App gefunden.', en: 'Result: COMPLIANT – no banned app found.' },
   warning: {
@@ -58,10 +58,12 @@ export function formatSources(sources: SourceReport[], lang: Lang): string[] {
 }
 
 /** The human-readable result of `appwacht scan`, in the employee's language. */
-export function formatScan(result: ScanResult, origin: PolicyOrigin, lang: Lang): string {
+export function formatScan(result: ScanResult, origin: PolicyOrigin, lang: Lang, policyNote?: string): string {
   const { evaluation, policy } = result;
   const { state, findings } = evaluation;
-  const lines = [T.title[lang], T.policy[lang](policy.organization.name, policy.version, origin), ''];
+  const lines = [T.title[lang], T.policy[lang](policy.organization.name, policy.version, origin)];
+  if (policyNote) lines.push(`  ${policyNote}`);
+  lines.push('');
   if (state.status === 'compliant') lines.push(T.compliant[lang]);
   else lines.push(T[state.status][lang](findings.length));
   for (const f of findings) lines.push(...formatFinding(f, lang));
@@ -82,14 +84,19 @@ export function formatScan(result: ScanResult, origin: PolicyOrigin, lang: Lang)
 }
 
 /** `appwacht scan --json`: stable field names for scripts and support. */
-export function scanJson(result: ScanResult, origin: PolicyOrigin) {
+export function scanJson(result: ScanResult, origin: PolicyOrigin, policyNote?: string) {
   const { evaluation, policy, inventory } = result;
   return {
     status: evaluation.state.status,
     state: evaluation.state,
     findings: evaluation.findings,
     sources: inventory.sources,
-    policy: { version: policy.version, organization: policy.organization.name, origin },
+    policy: {
+      version: policy.version,
+      organization: policy.organization.name,
+      origin,
+      ...(policyNote ? { note: policyNote } : {}),
+    },
     os: inventory.os,
     scannedAt: result.scannedAt.toISOString(),
   };

@@ -1,5 +1,7 @@
-import { loadDefaultPolicy } from '../../policy/default-policy.js';
+import type { Policy } from '../../../protocol/index.js';
+import { resolveConfig } from '../../config/resolve.js';
 import { readPolicyFile } from '../../policy/policy-file.js';
+import { describePolicyAtHand, policyAtHand } from '../../runtime/policy-at-hand.js';
 import { scan } from '../../scan.js';
 import { ExitCode, stringOption, type Command } from '../command.js';
 import { formatScan, scanJson, type PolicyOrigin } from '../format-scan.js';
@@ -13,7 +15,9 @@ export const scanCommand: Command = {
 
 Prüft die installierten und laufenden Programme gegen die Richtlinie und zeigt das Ergebnis.
 
-  --policy FILE   diese Richtlinie (JSON) statt der mitgelieferten verwenden
+  --policy FILE   diese Richtlinie (JSON) verwenden statt der geltenden (die zuletzt vom Server erhaltene,
+                  ohne Netzzugriff geprüft; sonst die mitgelieferte)
+  --state-dir DIR Statusordner, in dem die Richtlinie vom Server liegt (Standard: aus der Konfiguration)
   --json          Ergebnis als JSON: { status, findings, sources, … }
 ${inventoryOptionHelp.de}
   --lang de|en    Sprache der Ausgabe
@@ -24,7 +28,9 @@ Exit-Codes: 0 konform (oder nur Hinweise), 1 verbotene App gefunden, 2 Fehler.
 
 Checks installed and running programs against the policy and prints the result.
 
-  --policy FILE   use this policy (JSON) instead of the bundled one
+  --policy FILE   use this policy (JSON) instead of the one in force (the last one received from the
+                  server, verified offline; else the bundled one)
+  --state-dir DIR state folder holding the server's policy (default: from the configuration)
   --json          print the result as JSON: { status, findings, sources, … }
 ${inventoryOptionHelp.en}
   --lang de|en    output language
@@ -32,14 +38,35 @@ ${inventoryOptionHelp.en}
 Exit codes: 0 compliant (or only warnings), 1 banned app found, 2 error.
 `,
   },
-  options: { ...inventoryOptionSpec, policy: { type: 'string' }, json: { type: 'boolean' } },
+  options: { ...inventoryOptionSpec, policy: { type: 'string' }, 'state-dir': { type: 'string' }, json: { type: 'boolean' } },
   async run(values, ctx) {
     const inventory = readInventoryOptions(values);
     const policyPath = stringOption(values, 'policy');
-    const origin: PolicyOrigin = policyPath ? 'file' : 'bundled';
-    const policy = policyPath ? await readPolicyFile(policyPath) : loadDefaultPolicy();
+    let origin: PolicyOrigin = 'file';
+    let note: string | undefined;
+    let policy: Policy;
+    if (policyPath) policy = await readPolicyFile(policyPath);
+    else {
+      // Never a network call: the policy the background agent last verified and kept, else the bundled one.
+      const stateDir = stringOption(values, 'state-dir');
+      const { config } = await resolveConfig({
+        env: ctx.env,
+        cli: stateDir !== undefined ? { stateDir } : {},
+        tolerateUserErrors: true,
+      });
+      const atHand = await policyAtHand({
+        stateDir: config.stateDir,
+        serverUrl: config.serverUrl,
+        publicKey: config.policyPublicKey,
+      });
+      policy = atHand.policy;
+      origin = atHand.origin;
+      note = describePolicyAtHand(atHand, ctx.lang);
+    }
     const result = await scan({ ...inventory, policy });
-    ctx.out(values.json ? JSON.stringify(scanJson(result, origin), null, 2) + '\n' : formatScan(result, origin, ctx.lang));
+    ctx.out(
+      values.json ? JSON.stringify(scanJson(result, origin, note), null, 2) + '\n' : formatScan(result, origin, ctx.lang, note),
+    );
     return result.evaluation.state.status === 'violation' ? ExitCode.FOUND : ExitCode.OK;
   },
 };

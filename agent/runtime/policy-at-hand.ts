@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { publicKeyFromBase64, type Lang, type Policy } from '../../protocol/index.js';
+import { describeError } from '../errors.js';
+import { loadDefaultPolicy } from '../policy/default-policy.js';
+import { isExpired, openSignedPolicy } from '../policy/signed.js';
+import { CachedPolicy } from '../policy/store.js';
+
+export type PolicyAtHand =
+  | { origin: 'cache'; policy: Policy; receivedAt: string; expired: boolean }
+  | { origin: 'bundled'; policy: Policy; why: 'no-server' | 'no-key' | 'no-cache' | 'cache-invalid'; detail?: string };
+
+/**
+ * The policy in force without any network call, for `appwacht scan`: the last good signed policy the agent keeps in the
+ * state folder, verified against the configured key; else the bundled one (local mode) and why. Unlike the agent's
+ * policy client this never moves a file aside — the agent owns the state folder and may be running.
+ */
+export async function policyAtHand(input: {
+  stateDir: string;
+  serverUrl?: string;
+  publicKey?: string;
+  now?: Date;
+}): Promise<PolicyAtHand> {
+  const bundled = (why: 'no-server' | 'no-key' | 'no-cache' | 'cache-invalid', detail?: string): PolicyAtHand => ({
+    origin: 'bundled',
+    policy: loadDefaultPolicy(),
+    why,
+    ...(detail ? { detail } : {}),
+  });
+  if (!input.publicKey) return bundled(input.serverUrl ? 'no-key' : 'no-server');
+  let text: string;
+  try {
+    text = await readFile(join(input.stateDir, 'policy.json'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return bundled(input.serverUrl ? 'no-cache' : 'no-server');
+    return bundled('cache-invalid', describeError(err));
+  }
+  try {
+    const entry = CachedPolicy.parse(JSON.parse(text));
+    const policy = openSignedPolicy(entry.signed, publicKeyFromBase64(input.publicKey));
+    return { origin: 'cache', policy, receivedAt: entry.receivedAt, expired: isExpired(policy, input.now ?? new Date()) };
+  } catch (err) {
+    return bundled('cache-invalid', describeError(err));
+  }
+}
+
+/** One line for the scan output that says why this policy applies. */
+export function describePolicyAtHand(p: PolicyAtHand, lang: Lang): string {
+  const de = lang === 'de';
+  if (p.origin === 'cache') {
+    const at = new Date(p.receivedAt).toLocaleString(de ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+    const base = de
+      ? `zuletzt vom Server erhalten ${at}, ohne Netzzugriff geprüft`
+      : `last received from the server ${at}, checked offline`;
+    return p.expired ? `${base}; ${de ? 'ABGELAUFEN' : 'EXPIRED'}` : base;
+  }
+  const why = {
+    'no-server': de ? 'lokaler Modus: kein Server eingerichtet' : 'local mode: no server configured',
+    'no-key': de
+      ? 'lokaler Modus: kein Richtlinienschlüssel (policyPublicKey) eingestellt'
+      : 'local mode: no policy key (policyPublicKey) configured',
+    'no-cache': de
+      ? 'lokaler Modus: noch keine Richtlinie vom Server erhalten (angemeldet? läuft "appwacht run"?)'
+      : 'local mode: no policy received from the server yet (enrolled? is "appwacht run" running?)',
+    'cache-invalid': de
+      ? 'lokaler Modus: die zwischengespeicherte Richtlinie ist nicht gültig'
+      : 'local mode: the cached policy is not valid',
+  }[p.why];
+  return p.detail ? `${why} (${p.detail})` : why;
+}
