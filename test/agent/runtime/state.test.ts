@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadDefaultPolicy } from '../../../agent/policy/default-policy.js';
+import { enrollmentBackoff, loopIntervals, parseSeconds, reportBackoff } from '../../../agent/runtime/intervals.js';
+import { RUNTIME_STATE_FILE, RuntimeStateStore, readRuntimeState } from '../../../agent/runtime/state.js';
+import { memoryLogger } from '../../../agent/log.js';
+import { DEFAULT_BACKOFF } from '../../../agent/report/backoff.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'appwacht-runtime-state-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+async function freshDir(name: string): Promise<string> {
+  const d = join(dir, name);
+  await rm(d, { recursive: true, force: true });
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(d, { recursive: true });
+  return d;
+}
+
+describe('RuntimeStateStore', () => {
+  it('starts fresh without a file, and a saved state comes back on the next load with this run’s agent facts', async () => {
+    const d = await freshDir('roundtrip');
+    const first = await RuntimeStateStore.load(d, { agentVersion: '1.0.0', pid: 111, now: new Date('2026-11-01T10:00:00Z') });
+    assert.equal(first.previous, undefined);
+    first.store.state.lastFingerprint = {
+      status: 'violation',
+      deadline: null,
+      pastDeadline: false,
+      apps: [{ appId: 'line', evidence: ['installed'] }],
+    };
+    first.store.state.lastError = { at: '2026-11-01T10:00:00.000Z', code: 'X', message: 'old trouble' };
+    await first.store.save();
+    const second = await RuntimeStateStore.load(d, { agentVersion: '1.0.1', pid: 222 });
+    assert.deepEqual(second.store.state.lastFingerprint, first.store.state.lastFingerprint, 'the fingerprint survives a restart');
+    assert.equal(second.store.state.agent.pid, 222);
+    assert.equal(second.store.state.agent.agentVersion, '1.0.1');
+    assert.equal(second.store.state.agent.stoppedAt, null);
+    assert.equal(second.store.state.lastError, null, 'the previous run’s error is history');
+  });
+
+  for (const [name, content] of [
+    ['not JSON', '{"format": "appwacht-agent-state", "vers'],
+    ['JSON of another shape', JSON.stringify({ format: 'appwacht-agent-state', version: 1, pending: 'nope' })],
+    [
+      'a pending report that is no report',
+      JSON.stringify({ format: 'appwacht-agent-state', version: 1, pending: [{ reportId: 'x' }] }),
+    ],
+    ['empty', ''],
+  ] as const) {
+    it(`moves a corrupt state file aside (${name}), logs it and starts fresh`, async () => {
+      const d = await freshDir(`corrupt-${name.replace(/\W+/g, '-')}`);
+      await writeFile(join(d, RUNTIME_STATE_FILE), content);
+      const log = memoryLogger();
+      const { store, previous } = await RuntimeStateStore.load(d, { agentVersion: '1', log });
+      assert.equal(previous, undefined);
+      assert.equal(store.state.lastFingerprint, null);
+      const line = log.lines.find((l) => l.msg === 'agent state file was corrupt; moved aside, starting fresh');
+      assert.ok(line, JSON.stringify(log.lines));
+      assert.ok(existsSync(line.movedTo as string), 'the bad file is kept for inspection');
+      assert.ok(!existsSync(join(d, RUNTIME_STATE_FILE)));
+      await store.save();
+      assert.equal((await readRuntimeState(d)).status, 'ok');
+    });
+  }
+
+  it('serialises saves: the last one wins, none is torn', async () => {
+    const d = await freshDir('serial');
+    const { store } = await RuntimeStateStore.load(d, { agentVersion: '1' });
+    const saves = [];
+    for (let i = 0; i < 20; i++) {
+      store.state.lastScan = {
+        at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+        durationMs: i,
+        trigger: `t${i}`,
+        state: { status: 'compliant', pastDeadline: false, daysPastDeadline: 0 },
+        findings: [],
+        failedSources: [],
+      };
+      saves.push(store.save());
+    }
+    await Promise.all(saves);
+    const read = await readRuntimeState(d);
+    assert.equal(read.status, 'ok');
+    assert.equal(read.status === 'ok' && read.state.lastScan?.trigger, 't19');
+    assert.deepEqual(
+      (await readdir(d)).filter((n) => n.endsWith('.tmp')),
+      [],
+      'no temp files left behind',
+    );
+  });
+
+  it('recreates a state folder deleted under a running agent', async () => {
+    const d = await freshDir('deleted');
+    const { store } = await RuntimeStateStore.load(d, { agentVersion: '1' });
+    await rm(d, { recursive: true });
+    await store.save();
+    assert.equal((await readRuntimeState(d)).status, 'ok');
+  });
+
+  it('a save into an unwritable place rejects with a StateFileError and the next save still runs', async () => {
+    const d = await freshDir('unwritable');
+    const { store } = await RuntimeStateStore.load(d, { agentVersion: '1' });
+    await writeFile(join(d, 'blocker'), 'x');
+    (store as unknown as { path: string }).path = join(d, 'blocker', RUNTIME_STATE_FILE);
+    await assert.rejects(store.save(), (err: Error & { code?: string }) => err.name === 'StateFileError');
+    (store as unknown as { path: string }).path = join(d, RUNTIME_STATE_FILE);
+    await store.save();
+    assert.equal((await readRuntimeState(d)).status, 'ok');
+  });
+});
+
+describe('readRuntimeState (appwacht status)', () => {
+  it('reports a missing, unreadable or corrupt file without moving it', async () => {
+    const d = await freshDir('status-read');
+    assert.deepEqual(await readRuntimeState(d), { status: 'missing' });
+    await writeFile(join(d, RUNTIME_STATE_FILE), 'garbage');
+    const read = await readRuntimeState(d);
+    assert.equal(read.status, 'unreadable');
+    assert.equal(await readFile(join(d, RUNTIME_STATE_FILE), 'utf8'), 'garbage', 'status leaves the agent’s file alone');
+  });
+});
+
+describe('loop intervals', () => {
+  const policy = loadDefaultPolicy();
+
+  it('come from the policy unless overridden', () => {
+    assert.deepEqual(loopIntervals(policy), {
+      scanMs: 15 * 60_000,
+      refreshMs: 60 * 60_000,
+      heartbeatMs: 60 * 60_000,
+      refreshRetryMs: 5 * 60_000,
+    });
+    assert.deepEqual(loopIntervals(policy, { scanMs: 500, refreshMs: 2_000, retryMaxMs: 1_000 }), {
+      scanMs: 500,
+      refreshMs: 2_000,
+      heartbeatMs: 60 * 60_000,
+      refreshRetryMs: 1_000,
+    });
+    assert.equal(loopIntervals(policy, { refreshMs: 1_000 }).refreshRetryMs, 1_000, 'never later than a regular refresh');
+  });
+
+  it('a retry cap shortens report and enrollment backoff; without one the defaults stand', () => {
+    assert.deepEqual(reportBackoff({}), DEFAULT_BACKOFF);
+    assert.deepEqual(reportBackoff({ retryMaxMs: 300 }), { baseMs: 300, capMs: 300 });
+    assert.deepEqual(reportBackoff({ retryMaxMs: 60_000 }), { baseMs: 5_000, capMs: 60_000 });
+    assert.equal(enrollmentBackoff({}), undefined);
+    assert.deepEqual(enrollmentBackoff({ retryMaxMs: 2_000 }), { baseMs: 2_000, capMs: 2_000 });
+  });
+
+  for (const [text, expected] of [
+    ['2', 2_000],
+    ['0.25', 250],
+    [' 90 ', 90_000],
+    [undefined, undefined],
+  ] as const) {
+    it(`parseSeconds(${JSON.stringify(text)}) = ${expected}`, () => assert.equal(parseSeconds(text, '--x'), expected));
+  }
+  for (const bad of ['0', '-1', 'abc', '', '1e9', 'Infinity']) {
+    it(`parseSeconds refuses ${JSON.stringify(bad)} and names the flag`, () =>
+      assert.throws(() => parseSeconds(bad, '--scan-interval'), /--scan-interval must be a number of seconds/));
+  }
+});

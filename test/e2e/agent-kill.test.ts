@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  AdminApi,
+  LAPTOP_FIXTURE,
+  LINE_DESKTOP_FILE,
+  agentEnv,
+  agentStatus,
+  assertBuilt,
+  copyLaptop,
+  policyBanning,
+  readLogFile,
+  serverReports,
+  spawnAgent,
+  startServer,
+  tempDir,
+  waitFor,
+  type LogLine,
+} from './helpers.js';
+
+const ROUNDS = Number(process.env.APPWACHT_KILL_ROUNDS ?? 32);
+
+/** A small seeded generator, so a failing run can be repeated with the same kill points (seed in the test output). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Every change report the agent recorded (committed): "state changed" lines and re-queued ones after a kill. */
+function recordedChangeIds(lines: LogLine[]): Set<string> {
+  const ids = new Set<string>();
+  for (const l of lines) {
+    if (typeof l.reportId !== 'string') continue;
+    if (l.msg === 'state changed' && l.kind === 'change') ids.add(l.reportId);
+    if (l.msg === 'report recovered from an interrupted run' && l.kind === 'change') ids.add(l.reportId);
+  }
+  return ids;
+}
+
+describe('SIGKILL at random points of the agent’s work', () => {
+  it(`loses and doubles no state transition over ${ROUNDS} kills`, async (t) => {
+    assertBuilt();
+    const seed = Number(process.env.APPWACHT_KILL_SEED ?? Date.now() % 1_000_000);
+    const random = mulberry32(seed);
+    t.diagnostic(`seed ${seed} (APPWACHT_KILL_SEED=${seed} repeats these kill points)`);
+    const tmp = await tempDir();
+    const dataDir = join(tmp.dir, 'server');
+    const stateDir = join(tmp.dir, 'state');
+    const logFile = join(tmp.dir, 'agent.log');
+    const tree = await copyLaptop(join(tmp.dir, 'tree'));
+    const lineFile = join(tree, LINE_DESKTOP_FILE);
+    const lineContent = await readFile(join(LAPTOP_FIXTURE, LINE_DESKTOP_FILE));
+    const server = await startServer(dataDir, { env: { APPWACHT_ENROLL_RATE_LIMIT: '1000' } });
+    let agent: ReturnType<typeof spawnAgent> | undefined;
+    let flipping = true;
+    let flips = 0;
+    try {
+      const admin = await AdminApi.login(server.info.url);
+      await admin.createPolicy(policyBanning(['line']));
+      const env = agentEnv({ server: server.info, stateDir, home: join(tmp.dir, 'home') });
+      const args = [
+        'run',
+        ...['--root', tree, '--os', 'linux', '--no-notifications', '--log-file', logFile, '--log-level', 'debug'],
+        // Short intervals: the agent is always scanning, writing, enqueueing or delivering when the kill comes.
+        ...['--scan-interval', '0.1', '--refresh-interval', '0.5', '--heartbeat-interval', '0.7', '--retry-max', '0.3'],
+      ];
+
+      // LINE comes and goes all the time, so there is always a transition in flight.
+      const flipper = (async () => {
+        while (flipping) {
+          if (existsSync(lineFile)) await rm(lineFile);
+          else {
+            await mkdir(dirname(lineFile), { recursive: true });
+            await writeFile(lineFile, lineContent);
+          }
+          flips++;
+          await new Promise((r) => setTimeout(r, 120 + random() * 300));
+        }
+      })();
+
+      const delays: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        agent = spawnAgent(args, env);
+        // The CLI needs ~0.8 s to load here; some kills land in start-up on purpose, most in the loop's work.
+        const delay = Math.round(600 + random() * 2400);
+        delays.push(delay);
+        await new Promise((r) => setTimeout(r, delay));
+        await agent.kill();
+      }
+      flipping = false;
+      await flipper;
+
+      // One last, undisturbed run: it must bring the server to the tree's final state with everything delivered.
+      const present = existsSync(lineFile);
+      agent = spawnAgent(args, env);
+      await waitFor(
+        'the final state delivered and the outbox empty',
+        async () => {
+          const s = await agentStatus(env);
+          const want = present ? 'violation' : 'compliant';
+          const [device] = await admin.devices();
+          return s.outbox.queued === 0 && s.outbox.pending === 0 && s.compliance?.status === want && device?.status === want
+            ? s
+            : undefined;
+        },
+        60_000,
+        200,
+      );
+      const exit = await agent.stop();
+      assert.equal(
+        exit.code,
+        0,
+        `the last run stops cleanly on SIGTERM (${exit.signal ?? exit.code}): ${readLogFile(logFile)
+          .slice(-5)
+          .map((l) => JSON.stringify(l))
+          .join('\n')}\n${agent.stderr().slice(-2000)}`,
+      );
+
+      const lines = readLogFile(logFile);
+      assert.ok(!lines.some((l) => 'raw' in l), 'every log line is whole (sync appends survive SIGKILL)');
+      const starts = lines.filter((l) => l.msg === 'starting').length;
+      const recovered = lines.filter((l) => l.msg === 'report recovered from an interrupted run').length;
+      const recorded = recordedChangeIds(lines);
+      const rows = serverReports(dataDir);
+      const changeRows = rows.filter((r) => r.kind === 'change');
+      t.diagnostic(
+        `${ROUNDS} kills after ${Math.min(...delays)}–${Math.max(...delays)} ms, ${starts} starts, ${flips} flips, ` +
+          `${recorded.size} transitions recorded, ${recovered} reports re-queued after a kill, ` +
+          `${rows.length} reports on the server (${changeRows.length} changes)`,
+      );
+
+      assert.ok(starts >= ROUNDS * 0.6, `most rounds got as far as starting (${starts})`);
+      assert.ok(recorded.size >= 10, `enough transitions to prove something (${recorded.size})`);
+      const ids = rows.map((r) => r.id);
+      assert.equal(new Set(ids).size, ids.length, 'no report id stored twice');
+      const lost = [...recorded].filter((id) => !changeRows.some((r) => r.id === id));
+      assert.deepEqual(lost, [], 'every recorded transition reached the server');
+      const unknown = changeRows.filter((r) => !recorded.has(r.id)).map((r) => r.id);
+      assert.deepEqual(unknown, [], 'the server holds no change the agent did not record');
+      // None doubled: a transition recorded twice (under two ids) would show as the same status twice in a row.
+      const doubled = changeRows.filter((r, i) => i > 0 && changeRows[i - 1]!.status === r.status);
+      assert.deepEqual(
+        doubled.map((r) => `${r.id} ${r.status}`),
+        [],
+        'consecutive change reports on the server alternate between violation and compliant',
+      );
+      const firsts = lines.filter(
+        (l) => l.msg === 'state changed' && (l.changes as string[] | undefined)?.includes('first state'),
+      );
+      assert.equal(firsts.length, 1, 'only the very first run reports a "first state": restarts remember the fingerprint');
+    } finally {
+      flipping = false;
+      await agent?.kill();
+      await server.stop();
+      await tmp.remove();
+    }
+  });
+});

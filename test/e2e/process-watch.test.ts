@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  AdminApi,
+  agentEnv,
+  agentStatus,
+  assertBuilt,
+  policyBanning,
+  spawnAgent,
+  startServer,
+  tempDir,
+  waitFor,
+  type DeviceDetail,
+} from './helpers.js';
+
+interface ProcessFinding {
+  appId: string;
+  processes: { pid: number; name: string }[];
+}
+
+function reportsWithPid(detail: DeviceDetail, pid: number) {
+  return detail.reports.items.filter((r) =>
+    ((r.report as { findings: ProcessFinding[] }).findings ?? []).some((f) => f.processes.some((p) => p.pid === pid)),
+  );
+}
+
+describe('process watch (real agent, real server, a real process named like a banned app)', () => {
+  it('reports a started Telegram within 5 seconds, and its exit', async (t) => {
+    if (process.platform !== 'linux') return t.skip('the /proc process watch is Linux-only; other OSes poll the process list');
+    assertBuilt();
+    const tmp = await tempDir();
+    const server = await startServer(join(tmp.dir, 'server'));
+    let agent: ReturnType<typeof spawnAgent> | undefined;
+    let telegram: ReturnType<typeof spawn> | undefined;
+    try {
+      const admin = await AdminApi.login(server.info.url);
+      // scanMinutes 1: a start noticed within seconds can only come from the watch, not from the interval scan.
+      const v = await admin.createPolicy(policyBanning(['telegram']));
+      const emptyTree = join(tmp.dir, 'tree');
+      await mkdir(emptyTree);
+      const env = agentEnv({ server: server.info, stateDir: join(tmp.dir, 'state'), home: join(tmp.dir, 'home') });
+      agent = spawnAgent(
+        ['run', '--root', emptyTree, '--os', 'linux', '--processes', 'live', '--no-notifications', '--retry-max', '1'],
+        env,
+      );
+      await agent.waitForLog('server policy', (l) => l.msg === 'policy in force' && l.version === v.version);
+      const [device] = await waitFor('the first report', async () => {
+        const d = await admin.devices();
+        return d[0]?.status !== 'unknown' && d[0]?.policyVersion === v.version ? d : undefined;
+      });
+      // The watch is up and past its baseline tick once it has logged its start and the policy has been compiled.
+      await agent.waitForLog('watch started', (l) => l.msg === 'process watch started');
+      await new Promise((r) => setTimeout(r, 2_500));
+
+      // The upstream Telegram tarball's binary is called "Telegram": a copy of sleep under that name.
+      const exe = join(tmp.dir, 'bin', 'Telegram');
+      await mkdir(join(tmp.dir, 'bin'));
+      await copyFile('/bin/sleep', exe);
+      const started = Date.now();
+      telegram = spawn(exe, ['120'], { stdio: 'ignore' });
+      const pid = telegram.pid!;
+      const report = await waitFor(
+        'a report naming the running process',
+        async () => {
+          const hits = reportsWithPid(await admin.device(device!.id), pid);
+          return hits.length ? hits : undefined;
+        },
+        10_000,
+        50,
+      );
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed < 5_000, `noticed and reported within 5 s (took ${elapsed} ms)`);
+      assert.equal(report[0]!.kind, 'change');
+      const noticed = agent.log.find((l) => l.msg === 'banned app started' && l.pid === pid);
+      assert.ok(noticed, 'the watch logged the start');
+      const status = await agentStatus(env);
+      assert.equal(status.compliance?.status, 'violation');
+      assert.deepEqual(status.compliance?.findings.find((f) => f.appId === 'telegram')?.evidence, ['running']);
+      assert.match((status.compliance as unknown as { trigger: string }).trigger, /^process started: Telegram/);
+      t.diagnostic(`start → report on the server: ${elapsed} ms`);
+
+      // Quit it: the exit is noticed too, and the next change report no longer names the pid.
+      telegram.kill('SIGKILL');
+      await agent.waitForLog('exit noticed', (l) => l.msg === 'banned app exited' && l.pid === pid, 10_000);
+      await waitFor(
+        'a later change report without the process',
+        async () => {
+          const items = (await admin.device(device!.id)).reports.items;
+          const newest = items.find((r) => r.kind === 'change');
+          return newest && reportsWithPid({ ...device!, reports: { items: [newest] } } as DeviceDetail, pid).length === 0
+            ? newest
+            : undefined;
+        },
+        10_000,
+      );
+    } finally {
+      telegram?.kill('SIGKILL');
+      await agent?.kill();
+      await server.stop();
+      await tmp.remove();
+    }
+  });
+});
