@@ -1,0 +1,207 @@
+/**
+ * npm run bench:agent — what the background agent costs while it waits, and how fast it notices a banned app.
+ *
+ * Starts the real server (SQLite, loopback) and `appwacht run` (the built CLI, live system, notifications on, the
+ * city's policy with its own intervals: scan 15 min, heartbeat and refresh 60 min) twice: as installed (`node
+ * bin/appwacht.js run`) and with the V8 flag the autostart entry should pass (`--max-semi-space-size=1`), each with its
+ * own server (both would enroll as this machine). Next to them, in the same minute, a bare
+ * `node -e "setInterval(()=>{},1000)"` as the baseline. Once the agents are idle (first scan reported, outbox empty,
+ * then BENCH_SETTLE_SECONDS (30) for V8's memory reducer), every second for BENCH_IDLE_SECONDS (60): resident memory from /proc/<pid>/status (VmRSS, split into anonymous and
+ * file-backed pages), CPU from /proc/<pid>/stat (utime+stime). Then it starts a process named like a banned app
+ * (a copy of /bin/sleep called "whatsapp-for-linux") BENCH_STARTS (10) times at random moments and measures, from the
+ * agent's log, when the process watch noticed it and when the change report was recorded.
+ * Goals: idle RSS < 60 MB, CPU < 1 % of one core, start → noticed < 5 s.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { loadDefaultPolicy } from '../agent/policy/default-policy.js';
+import {
+  AdminApi,
+  BIN,
+  agentEnv,
+  agentStatus,
+  spawnAgent,
+  startServer,
+  tempDir,
+  waitFor,
+  type AgentProcess,
+  type ServerProcess,
+} from '../test/e2e/helpers.js';
+import { median, percentile, table } from './lib.js';
+
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
+const STARTS = Number(process.env.BENCH_STARTS ?? 10);
+const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 30);
+const TUNED_FLAGS = ['--max-semi-space-size=1'];
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+interface Sample {
+  rss: number;
+  anon: number;
+  file: number;
+}
+
+function memory(pid: number): Sample {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN) / 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
+}
+
+/** utime + stime in seconds (fields 14 and 15; the command name may hold spaces, so split after the last ')'). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+interface Subject {
+  name: string;
+  pid: number;
+  samples: Sample[];
+  cpu0: number;
+  cpu1: number;
+}
+
+interface AgentRun {
+  name: string;
+  server: ServerProcess;
+  agent: AgentProcess;
+  env: NodeJS.ProcessEnv;
+}
+
+async function startAgent(name: string, flags: string[], dir: string): Promise<AgentRun> {
+  const server = await startServer(join(dir, `server-${name}`));
+  const admin = await AdminApi.login(server.info.url);
+  // The city's own policy (the bundled one), intervals included.
+  const { version: _v, issuedAt: _i, ...draft } = loadDefaultPolicy();
+  await admin.createPolicy(draft);
+  const env = {
+    ...agentEnv({ server: server.info, stateDir: join(dir, `state-${name}`), home: join(dir, `home-${name}`) }),
+    // A laptop session has a real locale (with LANG=C the CLI asks Intl, which maps ICU data: ~7 MB more).
+    LANG: 'de_DE.UTF-8',
+  };
+  const agent = spawnAgent([], env, { file: process.execPath, args: [...flags, BIN, 'run'] });
+  return { name, server, agent, env };
+}
+
+async function idle(run: AgentRun): Promise<void> {
+  await waitFor(
+    `${run.name} idle`,
+    async () => {
+      const s = await agentStatus(run.env);
+      return s.lastDelivery && s.outbox.queued === 0 && s.outbox.pending === 0 && s.compliance ? true : undefined;
+    },
+    120_000,
+    500,
+  );
+}
+
+async function detections(run: AgentRun, dir: string): Promise<{ noticed: number[]; recorded: number[] }> {
+  const exe = join(dir, 'bin', 'whatsapp-for-linux');
+  await mkdir(join(dir, 'bin'), { recursive: true });
+  await copyFile('/bin/sleep', exe);
+  const noticed: number[] = [];
+  const recorded: number[] = [];
+  for (let i = 0; i < STARTS; i++) {
+    // A random moment relative to the 2-second watch tick.
+    await new Promise((r) => setTimeout(r, 1_000 + Math.random() * 2_000));
+    const from = run.agent.log.length;
+    const t0 = Date.now();
+    const child: ChildProcess = spawn(exe, ['600'], { stdio: 'ignore' });
+    const pid = child.pid!;
+    const after = (match: (l: Record<string, unknown>) => boolean, what: string) =>
+      run.agent.waitForLog(what, (l) => run.agent.log.indexOf(l) >= from && match(l), 20_000);
+    const seen = await after((l) => l.msg === 'banned app started' && l.pid === pid, 'noticed');
+    const changed = await after((l) => l.msg === 'state changed' && l.status === 'violation', 'recorded');
+    noticed.push(Date.parse(seen.time as string) - t0);
+    recorded.push(Date.parse(changed.time as string) - t0);
+    child.kill('SIGKILL');
+    await after((l) => l.msg === 'banned app exited' && l.pid === pid, 'exit noticed');
+    await after((l) => l.msg === 'state changed' && l.status === 'compliant', 'compliant again');
+  }
+  return { noticed, recorded };
+}
+
+const tmp = await tempDir('appwacht-bench-agent-');
+const runs: AgentRun[] = [];
+let baseline: ChildProcess | undefined;
+try {
+  console.log(
+    `bench:agent on ${process.platform} ${process.arch}, ${cpus()[0]?.model ?? '?'} × ${cpus().length}, node ${process.version}`,
+  );
+  runs.push(await startAgent('installed', [], tmp.dir));
+  runs.push(await startAgent('tuned', TUNED_FLAGS, tmp.dir));
+  baseline = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
+  for (const r of runs) await idle(r);
+  // V8's memory reducer shrinks the heap with a few full GCs 10–30 s after the start-up burst: idle means after that.
+  await new Promise((r) => setTimeout(r, SETTLE_SECONDS * 1000));
+
+  const subjects: Subject[] = [
+    { name: 'baseline: node -e "setInterval(()=>{},1000)"', pid: baseline.pid!, samples: [], cpu0: 0, cpu1: 0 },
+    { name: 'appwacht run (as installed)', pid: runs[0]!.agent.child.pid!, samples: [], cpu0: 0, cpu1: 0 },
+    { name: `appwacht run (node ${TUNED_FLAGS.join(' ')})`, pid: runs[1]!.agent.child.pid!, samples: [], cpu0: 0, cpu1: 0 },
+  ];
+  const start = Date.now();
+  for (const s of subjects) s.cpu0 = cpuSeconds(s.pid);
+  for (let i = 0; i < IDLE_SECONDS; i++) {
+    await new Promise((r) => setTimeout(r, start + (i + 1) * 1000 - Date.now()));
+    for (const s of subjects) s.samples.push(memory(s.pid));
+  }
+  const elapsed = (Date.now() - start) / 1000;
+  for (const s of subjects) s.cpu1 = cpuSeconds(s.pid);
+
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const mb = (x: number) => x.toFixed(1);
+  console.log(`\nidle, sampled every second for ${elapsed.toFixed(0)} s (MB = MiB of resident memory)`);
+  console.log(
+    table([
+      ['process', 'RSS avg', 'RSS max', 'anon avg', 'file avg', 'CPU % of one core'],
+      ...subjects.map((s) => [
+        s.name,
+        mb(avg(s.samples.map((x) => x.rss))),
+        mb(Math.max(...s.samples.map((x) => x.rss))),
+        mb(avg(s.samples.map((x) => x.anon))),
+        mb(avg(s.samples.map((x) => x.file))),
+        ((100 * (s.cpu1 - s.cpu0)) / elapsed).toFixed(2),
+      ]),
+    ]),
+  );
+
+  console.log(`\nbanned app started ${STARTS}× (copy of sleep named whatsapp-for-linux) → agent's log, ms after spawn`);
+  const rows: (string | number)[][] = [['agent', 'noticed median', 'p90', 'max', 'change recorded median', 'p90', 'max']];
+  const results: Record<string, { noticed: number[]; recorded: number[] }> = {};
+  for (const r of runs) {
+    const d = await detections(r, tmp.dir);
+    results[r.name] = d;
+    rows.push([
+      r.name,
+      median(d.noticed),
+      percentile(d.noticed, 90),
+      Math.max(...d.noticed),
+      median(d.recorded),
+      percentile(d.recorded, 90),
+      Math.max(...d.recorded),
+    ]);
+  }
+  console.log(table(rows));
+
+  const tuned = subjects[2]!;
+  const tunedRss = avg(tuned.samples.map((x) => x.rss));
+  const tunedCpu = (100 * (tuned.cpu1 - tuned.cpu0)) / elapsed;
+  const worst = Math.max(...Object.values(results).flatMap((d) => d.noticed));
+  console.log(
+    `\ngoals (tuned agent): idle RSS < 60 MB → ${tunedRss < 60 ? 'met' : `NOT met (${mb(tunedRss)} MB)`}; ` +
+      `CPU < 1 % → ${tunedCpu < 1 ? 'met' : 'NOT met'} (${tunedCpu.toFixed(2)} %); ` +
+      `noticed < 5 s → ${worst < 5_000 ? 'met' : 'NOT met'} (max ${worst} ms)`,
+  );
+} finally {
+  baseline?.kill('SIGKILL');
+  for (const r of runs) {
+    await r.agent.stop().catch(() => {});
+    await r.server.stop().catch(() => {});
+  }
+  await tmp.remove();
+}
