@@ -7,6 +7,9 @@ export const DEVICE_SORTS = ['lastSeen', 'hostname', 'enrolledAt', 'status'] as 
 export type DeviceSort = (typeof DEVICE_SORTS)[number];
 const SORT_COLUMN = { lastSeen: 'last_seen_at', hostname: 'hostname', enrolledAt: 'enrolled_at', status: 'status' } as const;
 
+/** An app found on at most this many devices is listed from its device_apps rows; see list(). */
+export const SELECTIVE_APP_ROWS = 1000;
+
 export interface DeviceFilter {
   status?: DeviceStatus[];
   os?: DeviceRow['os'][];
@@ -96,14 +99,30 @@ export function devicesRepo(db: Kysely<Database>) {
       }
       if (q.app !== undefined) {
         const app = q.app;
-        query = query.where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('device_apps')
-              .select('device_apps.device_id')
-              .whereRef('device_apps.device_id', '=', 'devices.id')
-              .where('device_apps.app_id', '=', app),
-          ),
-        );
+        // Which way round is cheap depends on how many devices have the app, and neither planner knows per value:
+        // a rare app (or one nobody has any more, the usual question once a ban works) is found from its few
+        // device_apps rows, which are then sorted; a common one by walking the sort index and probing device_apps.
+        // Walking for an app nobody has probes every device (31 ms at 100,000 on SQLite); sorting WhatsApp's 5,000 rows
+        // costs 20 ms. The count is an index-only range scan on device_apps_app.
+        const { n } = await db
+          .selectFrom('device_apps')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('app_id', '=', app)
+          .executeTakeFirstOrThrow();
+        if (Number(n) <= SELECTIVE_APP_ROWS) {
+          query = query.where('devices.id', 'in', (eb) =>
+            eb.selectFrom('device_apps').select('device_apps.device_id').where('device_apps.app_id', '=', app),
+          );
+        } else {
+          query = query.where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom('device_apps')
+                .select('device_apps.device_id')
+                .whereRef('device_apps.device_id', '=', 'devices.id')
+                .where('device_apps.app_id', '=', app),
+            ),
+          );
+        }
       }
       if (q.after) {
         const [value, id] = q.after;
