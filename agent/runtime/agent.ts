@@ -1,9 +1,9 @@
 import type { HostFacts, Lang } from '../../protocol/index.js';
 import { resolveConfig, type EffectiveConfig, type ResolveOptions } from '../config/resolve.js';
-import type { ConfigKey } from '../config/schema.js';
+import type { AgentConfig, ConfigKey } from '../config/schema.js';
 import { createServerConnection } from '../enroll/enroll.js';
 import { collectHostFacts } from '../enroll/host-facts.js';
-import { createFileTokenStore } from '../enroll/token-store.js';
+import { createFileTokenStore, type TokenStore } from '../enroll/token-store.js';
 import { createLogger, fileSink, stderrSink, type Logger } from '../log.js';
 import type { Notifier } from '../notify/port.js';
 import { createPolicyClient } from '../policy/client.js';
@@ -34,10 +34,12 @@ export interface RunAgentOptions {
   logFile?: string;
   /** A logger to use instead (tests, the Electron host); the config's log level does not apply to it. */
   log?: Logger;
-  /** Injectable for tests. */
+  /** Injectable for tests and the Electron host (its Notification, net.fetch with the OS proxy and trust store, keychain). */
   resolve?: (options: ResolveOptions) => Promise<EffectiveConfig>;
   hostFacts?: () => Promise<HostFacts>;
   notifier?: Notifier;
+  transport?: (config: AgentConfig) => Promise<HttpTransport>;
+  tokenStore?: (stateDir: string) => TokenStore;
 }
 
 /**
@@ -82,9 +84,12 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     let server: LoopServer | undefined;
     if (config.serverUrl) {
       try {
-        // Loaded only with a server: undici is the largest module of the agent.
-        const { createHttpTransport } = await import('../transport/http.js');
-        transport = await createHttpTransport({ caFile: config.caFile, proxy: config.proxy, env: options.env });
+        if (options.transport) transport = await options.transport(config);
+        else {
+          // Loaded only with a server: undici is the largest module of the agent.
+          const { createHttpTransport } = await import('../transport/http.js');
+          transport = await createHttpTransport({ caFile: config.caFile, proxy: config.proxy, env: options.env });
+        }
       } catch (err) {
         // A CA file or proxy that cannot be used is IT's to fix; the agent still checks the device and says why it is local.
         log.error('cannot talk to the server as configured; running in local mode until restarted', { error: err });
@@ -95,7 +100,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
           serverUrl: config.serverUrl,
           secret: config.enrollmentSecret,
           fetch: transport.fetch,
-          store: createFileTokenStore(config.stateDir),
+          store: (options.tokenStore ?? createFileTokenStore)(config.stateDir),
           hostFacts: options.hostFacts ?? (() => collectHostFacts({ env: options.env })),
           log,
           ...(enrollmentBackoff(overrides) ? { backoff: enrollmentBackoff(overrides) } : {}),
