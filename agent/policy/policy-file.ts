@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { Policy } from '../../protocol/index.js';
 import { AppwachtError } from '../errors.js';
 
