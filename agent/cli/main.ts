@@ -4,11 +4,19 @@ import { AppwachtError, UsageError, describeError } from '../errors.js';
 import { detectLang } from '../i18n.js';
 import { AGENT_VERSION } from '../version.js';
 import { ExitCode, type CliContext, type Command } from './command.js';
-import { commands } from './commands/index.js';
+
+/**
+ * `run` stays resident for as long as the laptop is on, so it loads its own module only, not every command with its
+ * schemas (agent/runtime/supervisor.ts explains the memory). Everything else loads the whole list.
+ */
+async function loadCommands(name: string | undefined): Promise<Command[]> {
+  if (name === 'run') return [(await import('./commands/run.js')).runCommand];
+  return (await import('./commands/index.js')).commands;
+}
 
 const LANG_OPTION = { lang: { type: 'string' as const } };
 
-function overview(ctx: CliContext): string {
+function overview(ctx: CliContext, commands: Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary[ctx.lang]}`);
   return ctx.lang === 'de'
@@ -44,8 +52,9 @@ export async function main(argv: string[], base: Omit<CliContext, 'lang'>): Prom
   }
   const ctx: CliContext = { ...base, lang: detectLang(explicitLang, base.env) };
   const [name, ...rest] = argv;
+  const commands = await loadCommands(name);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    ctx.out(overview(ctx));
+    ctx.out(overview(ctx, commands));
     return name === undefined ? ExitCode.ERROR : ExitCode.OK;
   }
   if (name === '--version' || name === '-v') {

@@ -30,6 +30,14 @@ export interface EnrollmentOptions {
   random?: () => number;
   /** Waits between automatic attempts: full jitter over base·2ⁿ, capped. Default 1 min … 1 h. */
   backoff?: { baseMs: number; capMs: number };
+  /** Where the automatic attempts of an earlier process stood (a short-lived process continues their backoff). */
+  resume?: EnrollmentBackoff;
+}
+
+/** Automatic enrollment attempts since the token last proved itself, and when the next one may start. */
+export interface EnrollmentBackoff {
+  attempts: number;
+  retryAt?: Date;
 }
 
 export interface Enrollment {
@@ -49,6 +57,8 @@ export interface Enrollment {
   noteAuthorized(): void;
   /** `appwacht enroll`: enroll now, whatever is stored and whatever the backoff says. Throws ServerError / EnrollError. */
   enrollNow(): Promise<DeviceCredentials>;
+  /** Where the automatic attempts stand, for the next process to `resume`. */
+  backoffState(): EnrollmentBackoff;
 }
 
 export function createEnrollment(options: EnrollmentOptions): Enrollment {
@@ -61,8 +71,8 @@ export function createEnrollment(options: EnrollmentOptions): Enrollment {
   let cached: DeviceCredentials | undefined;
   let loaded = false;
   /** Automatic attempts since the token last proved itself; decides the next wait. */
-  let attempts = 0;
-  let retryAt: Date | undefined;
+  let attempts = options.resume?.attempts ?? 0;
+  let retryAt: Date | undefined = options.resume?.retryAt;
 
   async function credentials(): Promise<DeviceCredentials | undefined> {
     if (loaded) return cached;
@@ -144,6 +154,8 @@ export function createEnrollment(options: EnrollmentOptions): Enrollment {
     },
 
     enrollNow: enrollOnce,
+
+    backoffState: () => ({ attempts, ...(retryAt ? { retryAt } : {}) }),
   };
 }
 

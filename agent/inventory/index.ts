@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OsName } from '../../protocol/index.js';
 import { AppwachtError, describeError, errorCode } from '../errors.js';
+import { currentOs } from './current-os.js';
 import { linuxSources } from './sources.linux.js';
 import { macosSources } from './sources.macos.js';
 import { windowsSources } from './sources.windows.js';
@@ -16,11 +17,7 @@ const SOURCES_BY_OS: Record<OsName, InventorySource[]> = {
   windows: windowsSources,
 };
 
-export function currentOs(platform: NodeJS.Platform = process.platform): OsName {
-  if (platform === 'win32') return 'windows';
-  if (platform === 'darwin') return 'macos';
-  return 'linux';
-}
+export { currentOs };
 
 async function timed(collect: () => Promise<unknown>): Promise<RawSourceResult> {
   const start = performance.now();

@@ -40,9 +40,22 @@ export interface ReporterOptions {
   clock?: Clock;
   random?: () => number;
   backoff?: BackoffOptions;
+  /** Failed attempts so far (a short-lived process continues the backoff of the one before it). Default 0. */
+  attempt?: number;
 }
 
 export type StopReason = 'aborted' | 'unauthorized';
+
+/** How `drain()` ended: nothing left, a delivery has to wait (the caller schedules the retry), 401 declined, stopped. */
+export type DrainResult =
+  | { outcome: 'empty' }
+  | { outcome: 'wait'; ms: number; reason: 'backoff' | 'retry-after' }
+  | { outcome: 'unauthorized' }
+  | { outcome: 'aborted' };
+
+/** One step of the delivery loop: what to do next. */
+type Step =
+  { kind: 'next' } | { kind: 'idle' } | { kind: 'stop' } | { kind: 'wait'; ms: number; reason: 'backoff' | 'retry-after' };
 
 export interface ReporterStats {
   delivered: number;
@@ -62,7 +75,7 @@ export interface ReporterStats {
  */
 export class Reporter {
   readonly stats: ReporterStats = { delivered: 0, duplicates: 0, deadLettered: 0, failures: 0, waits: [] };
-  private attempt = 0;
+  private attempt: number;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -73,36 +86,56 @@ export class Reporter {
     this.clock = options.clock ?? realClock;
     this.random = options.random ?? Math.random;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.attempt = options.attempt ?? 0;
+  }
+
+  /** Failed attempts since the last delivery: what the next backoff grows from. */
+  get failedAttempts(): number {
+    return this.attempt;
   }
 
   /** Runs until `signal` aborts or the caller declines to re-enroll. Never throws for delivery failures. */
   async run(signal: AbortSignal): Promise<StopReason> {
-    const { outbox } = this.options;
     while (!signal.aborted) {
-      let next;
-      try {
-        next = await outbox.peek();
-      } catch (err) {
-        // Unreadable state folder (permissions, I/O error): say so and try again later.
-        this.log.error('cannot read the outbox', { error: err });
-        await this.wait(this.nextBackoff(), 'backoff', signal);
-        continue;
-      }
-      if (!next) {
-        await this.idle(signal);
-        continue;
-      }
-      const outcome = await this.deliverOne(next.entry, next.report, signal);
-      if (outcome === 'stop') return 'unauthorized';
+      const step = await this.step();
+      if (step.kind === 'stop') return 'unauthorized';
+      if (step.kind === 'idle') await this.idle(signal);
+      else if (step.kind === 'wait') await this.wait(step.ms, step.reason, signal);
     }
     return 'aborted';
   }
 
-  private async deliverOne(
-    entry: Parameters<Outbox['remove']>[0],
-    report: Report,
-    signal: AbortSignal,
-  ): Promise<'next' | 'stop'> {
+  /**
+   * Delivers until the outbox is empty or a delivery has to wait, without waiting: for a short-lived process that
+   * exits and lets its supervisor wake the next one when the wait is over (`failedAttempts` carries the backoff on).
+   */
+  async drain(signal: AbortSignal): Promise<DrainResult> {
+    while (!signal.aborted) {
+      const step = await this.step();
+      if (step.kind === 'stop') return { outcome: 'unauthorized' };
+      if (step.kind === 'idle') return { outcome: 'empty' };
+      if (step.kind === 'wait') {
+        this.noteWait(step.ms, step.reason);
+        return { outcome: 'wait', ms: step.ms, reason: step.reason };
+      }
+    }
+    return { outcome: 'aborted' };
+  }
+
+  private async step(): Promise<Step> {
+    let next;
+    try {
+      next = await this.options.outbox.peek();
+    } catch (err) {
+      // Unreadable state folder (permissions, I/O error): say so and try again later.
+      this.log.error('cannot read the outbox', { error: err });
+      return { kind: 'wait', ms: this.nextBackoff(), reason: 'backoff' };
+    }
+    if (!next) return { kind: 'idle' };
+    return this.deliverOne(next.entry, next.report);
+  }
+
+  private async deliverOne(entry: Parameters<Outbox['remove']>[0], report: Report): Promise<Step> {
     const { outbox } = this.options;
     try {
       const ack = await this.options.deliver(report);
@@ -113,13 +146,12 @@ export class Reporter {
       this.stats.delivered++;
       if (!ack.stored) this.stats.duplicates++;
       this.log.debug('report delivered', { reportId: report.reportId, kind: report.kind, stored: ack.stored });
-      return 'next';
+      return { kind: 'next' };
     } catch (err) {
       this.stats.failures++;
       if (!(err instanceof ServerError)) {
         this.log.error('unexpected error while delivering a report', { reportId: report.reportId, error: err });
-        await this.wait(this.nextBackoff(), 'backoff', signal);
-        return 'next';
+        return { kind: 'wait', ms: this.nextBackoff(), reason: 'backoff' };
       }
       switch (err.code) {
         case 'UNAUTHORIZED': {
@@ -130,23 +162,20 @@ export class Reporter {
           } catch (enrollErr) {
             this.log.error('re-enrollment failed', { error: enrollErr });
           }
-          if (!retry) return 'stop';
-          await this.wait(this.nextBackoff(), 'backoff', signal);
-          return 'next';
+          if (!retry) return { kind: 'stop' };
+          return { kind: 'wait', ms: this.nextBackoff(), reason: 'backoff' };
         }
         case 'REJECTED':
           await outbox.deadLetter(entry, describeError(err));
           this.stats.deadLettered++;
-          return 'next';
+          return { kind: 'next' };
         case 'RATE_LIMITED': {
           const retryAfter = err.details.retryAfterMs;
           if (retryAfter !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0) {
             this.log.info('server asked to slow down', { retryAfterMs: retryAfter });
-            await this.wait(Math.min(retryAfter, MAX_RETRY_AFTER_MS), 'retry-after', signal);
-          } else {
-            await this.wait(this.nextBackoff(), 'backoff', signal);
+            return { kind: 'wait', ms: Math.min(retryAfter, MAX_RETRY_AFTER_MS), reason: 'retry-after' };
           }
-          return 'next';
+          return { kind: 'wait', ms: this.nextBackoff(), reason: 'backoff' };
         }
         case 'UNAVAILABLE':
         case 'BAD_RESPONSE':
@@ -156,8 +185,7 @@ export class Reporter {
             attempt: this.attempt,
             error: err,
           });
-          await this.wait(this.nextBackoff(), 'backoff', signal);
-          return 'next';
+          return { kind: 'wait', ms: this.nextBackoff(), reason: 'backoff' };
       }
     }
   }
@@ -166,9 +194,13 @@ export class Reporter {
     return backoffDelay(this.attempt++, this.random, this.backoff);
   }
 
-  private async wait(ms: number, reason: 'backoff' | 'retry-after', signal: AbortSignal): Promise<void> {
+  private noteWait(ms: number, reason: 'backoff' | 'retry-after'): void {
     this.stats.waits.push({ ms, reason });
     if (this.stats.waits.length > 100) this.stats.waits.shift();
+  }
+
+  private async wait(ms: number, reason: 'backoff' | 'retry-after', signal: AbortSignal): Promise<void> {
+    this.noteWait(ms, reason);
     await this.clock.sleep(ms, signal);
   }
 

@@ -142,10 +142,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function acquireInstanceLock(
   stateDir: string,
-  options: { lang?: Lang; isAlive?: (pid: number) => boolean; onStale?: (holder: LockHolder | undefined) => void } = {},
+  options: {
+    lang?: Lang;
+    isAlive?: (pid: number) => boolean;
+    onStale?: (holder: LockHolder | undefined) => void;
+    /** Another lock in the same folder (the background agent's turn lock); default the instance lock. */
+    file?: string;
+  } = {},
 ): Promise<InstanceLock> {
   const { lang = 'en' } = options;
-  const path = join(stateDir, LOCK_FILE);
+  const path = join(stateDir, options.file ?? LOCK_FILE);
   const breaker = `${path}.break`;
   const self = describeSelf();
   const content = JSON.stringify(self);
@@ -217,6 +223,13 @@ export async function acquireInstanceLock(
     }
   }
   throw new InstanceLockError('LOCK_FAILED', `could not take the lock ${path}: too much contention`);
+}
+
+/** The holder of a lock in `stateDir` if it is still running, else undefined (no lock, a stale one, or unreadable). */
+export async function liveLockHolder(stateDir: string, file: string = LOCK_FILE): Promise<LockHolder | undefined> {
+  const text = await readFile(join(stateDir, file), 'utf8').catch(() => undefined);
+  const holder = text === undefined ? undefined : parseHolder(text);
+  return holder && holderAlive(holder) ? holder : undefined;
 }
 
 function makeLock(path: string, holder: LockHolder): InstanceLock {
