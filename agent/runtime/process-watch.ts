@@ -1,10 +1,13 @@
 import { readdirSync } from 'node:fs';
 import type { OsName } from '../../protocol/index.js';
 import { describeError } from '../errors.js';
-import { listWithPsList, parseProcesses, readProcEntry } from '../inventory/sources/processes.js';
+import { listWithPsList, readProcEntry } from '../inventory/sources/process-list.js';
 import type { RunningProcess } from '../inventory/types.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { MatcherSet } from '../policy/match.js';
+import { MatcherSet } from '../policy/match.js';
+
+// This module runs in the resident supervisor (supervisor.ts): it must stay free of zod, undici and the inventory
+// sources (test/agent/runtime/supervisor-imports.test.ts checks the loaded modules).
 
 export interface WatchEvent {
   kind: 'started' | 'exited';
@@ -124,7 +127,18 @@ export interface ProcessWatch {
 export const DEFAULT_WATCH_MS = { proc: 2_000, poll: 10_000 } as const;
 
 async function listViaPsList(): Promise<RunningProcess[]> {
-  return parseProcesses(await listWithPsList()).processes;
+  // ps-list's own typed output; entries without a name cannot match anything.
+  return (await listWithPsList())
+    .filter((p) => p.name !== '')
+    .map((p) => ({ pid: p.pid, name: p.name, ...(p.path ? { path: p.path } : {}) }));
+}
+
+/**
+ * The matcher the watch needs: every process name the policy's rules name, as one matcher. The turn that compiled the
+ * policy hands over just these names (schedule.ts), so the watching process never loads the catalog or the policy.
+ */
+export function watchMatchers(processNames: readonly string[]): MatcherSet | undefined {
+  return processNames.length > 0 ? new MatcherSet([{ processes: [...processNames] }]) : undefined;
 }
 
 /**

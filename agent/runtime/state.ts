@@ -5,13 +5,14 @@ import { ComplianceState, ComplianceStatus, Report, RuleAction } from '../../pro
 import { describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { readJsonState, writeFileAtomic, type StateFileError } from '../state/files.js';
+import { RUNTIME_STATE_FILE } from './state-file.js';
 
 /**
  * What the background agent remembers between runs and what `appwacht status` shows: one JSON file in the state folder,
  * written atomically after every turn. It holds the last fingerprint (so a restart does not send a spurious "change"),
  * the reports that are committed but not yet in the outbox (`pending`, see loop.ts), and the last known state for status.
  */
-export const RUNTIME_STATE_FILE = 'agent-state.json';
+export { RUNTIME_STATE_FILE };
 
 const Iso = z.iso.datetime({ offset: true });
 
@@ -29,7 +30,13 @@ export const RuntimeState = z.strictObject({
   format: z.literal('appwacht-agent-state'),
   version: z.literal(1),
   updatedAt: Iso,
+  /**
+   * How often this state was saved (counted before each write, so a write that failed still counts). A turn that gets
+   * the state handed over in memory (disk full) and finds the file on disk further along knows the file is newer.
+   */
+  seq: z.number().int().nonnegative().optional(),
   agent: z.strictObject({
+    /** The long-lived process (`appwacht run`'s supervisor, or the in-process agent), not a short-lived turn. */
     pid: z.number().int(),
     agentVersion: z.string(),
     startedAt: Iso,
@@ -150,10 +157,20 @@ export class RuntimeStateStore {
   /**
    * Reads the previous run's state. A corrupt file is moved aside and logged, an unreadable one logged; either way the
    * agent starts from a fresh state (the price: one "first state" change report, said in the log).
+   *
+   * `continueRun`: a later turn of the same run (supervisor.ts) — the problems recorded so far stay for `status`;
+   * otherwise they are the previous run's history and are cleared. `agent` names the long-lived process either way.
    */
   static async load(
     stateDir: string,
-    options: { log?: Logger; now?: Date; pid?: number; agentVersion: string },
+    options: {
+      log?: Logger;
+      now?: Date;
+      pid?: number;
+      startedAt?: Date;
+      agentVersion: string;
+      continueRun?: boolean;
+    },
   ): Promise<{ store: RuntimeStateStore; previous: RuntimeState | undefined }> {
     const log = options.log ?? silentLogger;
     const now = options.now ?? new Date();
@@ -168,17 +185,21 @@ export class RuntimeStateStore {
     } catch (err) {
       log.error('agent state file unreadable; starting fresh', { path, error: err });
     }
-    const fresh = emptyState(now, pid, options.agentVersion);
+    const fresh = emptyState(options.startedAt ?? now, pid, options.agentVersion);
     const state: RuntimeState = previous
       ? {
           ...previous,
           agent: fresh.agent,
           // A problem from the previous run is history; what counts is what happens now.
-          lastError: null,
-          lastDeliveryError: null,
+          ...(options.continueRun ? {} : { lastError: null, lastDeliveryError: null }),
         }
       : fresh;
     return { store: new RuntimeStateStore(stateDir, state), previous };
+  }
+
+  /** A state handed over in memory (the previous turn could not write it), continued as this store's. */
+  static handedOver(stateDir: string, state: unknown): RuntimeStateStore {
+    return new RuntimeStateStore(stateDir, RuntimeState.parse(state));
   }
 
   /**
@@ -188,6 +209,7 @@ export class RuntimeStateStore {
   save(now: Date = new Date()): Promise<void> {
     const run = async () => {
       this.state.updatedAt = now.toISOString();
+      this.state.seq = (this.state.seq ?? 0) + 1;
       const text = JSON.stringify(this.state) + '\n';
       try {
         await writeFileAtomic(this.path, text, 0o600);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -12,6 +12,7 @@ import {
   assertBuilt,
   copyLaptop,
   policyBanning,
+  processesMentioning,
   readLogFile,
   serverReports,
   spawnAgent,
@@ -23,6 +24,14 @@ import {
 
 const ROUNDS = Number(process.env.APPWACHT_KILL_ROUNDS ?? 32);
 
+/**
+ * What a round kills: the whole process group (supervisor and turn: a logout, `kill -9 -<pgid>`), only the turn at work
+ * (the supervisor retries it, then the group goes), or only the supervisor (its turn goes on as an orphan while the next
+ * round's supervisor starts: it must wait for the turn lock). Rounds cycle through them.
+ */
+type KillMode = 'group' | 'turn' | 'supervisor';
+const MODES = (process.env.APPWACHT_KILL_MODES ?? 'group,turn,supervisor').split(',') as KillMode[];
+
 /** A small seeded generator, so a failing run can be repeated with the same kill points (seed in the test output). */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -33,6 +42,20 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Whether the log file got a line with `needle` after byte `from` (read from there, not the whole file). */
+function loggedSince(path: string, from: number, needle: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size <= from) return false;
+    const buf = Buffer.alloc(size - from);
+    readSync(fd, buf, 0, buf.length, from);
+    return buf.toString('utf8').includes(needle);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Every change report the agent recorded (committed): "state changed" lines and re-queued ones after a kill. */
@@ -89,16 +112,20 @@ describe('SIGKILL at random points of the agent’s work', () => {
 
       const delays: number[] = [];
       let duringStartUp = 0;
+      const kills: Record<KillMode, number> = { group: 0, turn: 0, supervisor: 0 };
+      let turnsKilled = 0;
+      let atCommit = 0;
       for (let round = 0; round < ROUNDS; round++) {
+        const mode = MODES[round % MODES.length]!;
         const current = spawnAgent(args, env);
         agent = current;
         const delay = Math.round(random() * 2500);
         delays.push(delay);
         if (random() < 0.2) {
-          // Now and then anywhere from the spawn on: loading, taking the lock, reading the state.
+          // Now and then anywhere from the spawn on: loading, the first turn's hello, taking the locks, reading the state.
           duringStartUp++;
         } else {
-          // Mostly counted from the start line, so that a loaded machine (slow start-up) still kills the loop at work.
+          // Mostly counted from the start line, so that a loaded machine (slow start-up) still kills the agent at work.
           await waitFor(
             'the agent started',
             () =>
@@ -109,7 +136,37 @@ describe('SIGKILL at random points of the agent’s work', () => {
           );
         }
         await new Promise((r) => setTimeout(r, delay));
-        await current.kill();
+        kills[mode]++;
+        if (mode === 'group') await current.kill();
+        else if (mode === 'supervisor') {
+          // In half of these rounds once a turn is at its work (it has logged), so that it goes on as an orphan for a while.
+          if (random() < 0.5) {
+            const from = statSync(logFile).size;
+            const needle = `"supervisor":${current.child.pid}`;
+            await waitFor('a turn at work', () => loggedSince(logFile, from, needle), 10_000, 2).catch(() => {});
+          }
+          await current.killSupervisor();
+        } else {
+          // The turn at work (there is one nearly always: the intervals are short) — in half of these rounds the moment a
+          // turn logs a commit ("state changed": the report is in the state file, not yet in the outbox) — then a moment
+          // for the supervisor's retry, then the group.
+          if (random() < 0.5) {
+            atCommit++;
+            const from = statSync(logFile).size;
+            await waitFor('a commit', () => loggedSince(logFile, from, '"msg":"state changed"'), 10_000, 2).catch(() => {});
+          }
+          const turns = await waitFor('a turn at work', () => current.turnPids(), 5_000, 5).catch(() => []);
+          for (const pid of turns) {
+            try {
+              process.kill(pid, 'SIGKILL');
+              turnsKilled++;
+            } catch {
+              // it finished just now
+            }
+          }
+          await new Promise((r) => setTimeout(r, Math.round(random() * 1500)));
+          await current.kill();
+        }
       }
       flipping = false;
       await flipper;
@@ -118,9 +175,9 @@ describe('SIGKILL at random points of the agent’s work', () => {
       const present = existsSync(lineFile);
       const last = spawnAgent(args, env);
       agent = last;
-      // The state file still says what an earlier run saw: wait for this run's own first scan before judging it.
+      // The state file still says what an earlier run saw: wait for a scan of this run's own turns before judging it.
       await waitFor('the last run scanned', () =>
-        readLogFile(logFile).some((l) => l.pid === last.child.pid && l.msg === 'scan done'),
+        readLogFile(logFile).some((l) => l.supervisor === last.child.pid && l.msg === 'scan done'),
       );
       await waitFor(
         'the final state delivered and the outbox empty',
@@ -145,6 +202,14 @@ describe('SIGKILL at random points of the agent’s work', () => {
           .join('\n')}\n${agent.stderr().slice(-2000)}`,
       );
 
+      // Orphaned turns (their supervisor was killed) end by themselves: nothing of this test may be left running.
+      // (Every agent process has the tree in its command line; the server has not.)
+      const left = await waitFor('no agent process of this test left', () => {
+        const procs = processesMentioning(tree);
+        return procs.length === 0 ? procs : undefined;
+      }).catch(() => processesMentioning(tree));
+      assert.deepEqual(left, [], 'no turn outlives the test');
+
       const lines = readLogFile(logFile);
       assert.ok(!lines.some((l) => 'raw' in l), 'every log line is whole (sync appends survive SIGKILL)');
       const starts = lines.filter((l) => l.msg === 'starting').length;
@@ -152,6 +217,15 @@ describe('SIGKILL at random points of the agent’s work', () => {
       const recorded = recordedChangeIds(lines);
       const rows = serverReports(dataDir);
       const changeRows = rows.filter((r) => r.kind === 'change');
+      const waited = lines.filter((l) => l.msg === 'a turn of an earlier run is still at work; waiting for it to finish').length;
+      const orphans = lines.filter((l) => l.msg === 'the supervisor is gone; finishing this turn alone').length;
+      const busy = lines.filter((l) => l.msg === 'turn failed; retrying with backoff').length;
+      t.diagnostic(
+        `kills: ${kills.group} of the process group, ${kills.turn} of the turn at work (${atCommit} right after a commit, ` +
+          `${turnsKilled} turns killed, ` +
+          `${busy} failed turns logged by a supervisor), ${kills.supervisor} of the supervisor alone ` +
+          `(${orphans} turns went on alone, ${waited} times a new supervisor waited for one)`,
+      );
       t.diagnostic(
         `${ROUNDS} kills (${duringStartUp} counted from the spawn, the rest from the start line) after ` +
           `${Math.min(...delays)}–${Math.max(...delays)} ms, ${starts} starts, ${flips} flips, ` +
@@ -159,6 +233,7 @@ describe('SIGKILL at random points of the agent’s work', () => {
           `${rows.length} reports on the server (${changeRows.length} changes)`,
       );
 
+      if (turnsKilled > 0) assert.ok(busy > 0, 'a supervisor whose turn was killed says so and goes on');
       assert.ok(starts >= ROUNDS - duringStartUp, `every round not killed during start-up got as far as starting (${starts})`);
       assert.ok(recorded.size >= 10, `enough transitions to prove something (${recorded.size})`);
       const ids = rows.map((r) => r.id);

@@ -3,7 +3,7 @@
  * (`bin/appwacht.js run` → dist/) as processes, the admin API over HTTP, and the server's SQLite file for counting.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -239,16 +239,52 @@ export function serverReports(dataDir: string): ReportRow[] {
 export type LogLine = Record<string, unknown> & { msg?: string; level?: string };
 
 export interface AgentProcess {
+  /** `appwacht run`: the supervisor, leader of its own process group (its turns are children in that group). */
   child: ChildProcess;
   /** Parsed log lines (stderr), as they arrive. */
   log: LogLine[];
   stderr(): string;
   waitForLog(what: string, match: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM, then the exit. */
+  /** SIGTERM to the supervisor (it stops its turn), then the exit. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGKILL, then the exit. */
+  /** SIGKILL to the whole process group (supervisor and turn, as a session logout or `kill -9 -<pgid>` does), then the exit. */
   kill(): Promise<void>;
+  /** SIGKILL to the supervisor alone: a running turn is orphaned. */
+  killSupervisor(): Promise<void>;
+  /** The pids of the running turn processes (children of the supervisor; Linux /proc). */
+  turnPids(): number[];
+}
+
+/** Children of `pid` from /proc/<child>/stat (field 4, after the command name in parentheses). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Processes whose command line mentions `text` (e.g. a test's temp folder): what a test must not leave running. */
+export function processesMentioning(text: string): { pid: number; cmd: string }[] {
+  const out: { pid: number; cmd: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\u0000').join(' ');
+      if (cmd.includes(text)) out.push({ pid: Number(name), cmd });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 export interface AgentEnv {
@@ -279,11 +315,13 @@ export function agentEnv(e: AgentEnv): NodeJS.ProcessEnv {
   return env;
 }
 
-/** `node bin/appwacht.js <args>` as a long-running process; stderr is its JSON log. `command` replaces node (unshare). */
+/**
+ * `node bin/appwacht.js <args>` as a long-running process; stderr is its JSON log (the supervisor's and its turns').
+ * `command` replaces node (unshare). It leads its own process group, so `kill()` takes its turns along.
+ */
 export function spawnAgent(args: string[], env: NodeJS.ProcessEnv, command?: { file: string; args: string[] }): AgentProcess {
-  const child = command
-    ? spawn(command.file, command.args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, [BIN, ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [file, argv] = command ? [command.file, command.args] : [process.execPath, [BIN, ...args]];
+  const child = spawn(file, argv, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const log: LogLine[] = [];
   let stderr = '';
   const waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
@@ -337,9 +375,18 @@ export function spawnAgent(args: string[], env: NodeJS.ProcessEnv, command?: { f
       return exited;
     },
     async kill() {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+      await exited;
+    },
+    async killSupervisor() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
+    turnPids: () => childPids(child.pid!),
   };
 }
 

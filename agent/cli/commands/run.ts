@@ -1,11 +1,18 @@
-import { OsName } from '../../../protocol/index.js';
+import type { OsName } from '../../../protocol/index.js';
 import type { ConfigKey } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
-import { currentOs } from '../../inventory/index.js';
+import { currentOs } from '../../inventory/current-os.js';
 import { parseSeconds, type IntervalOverrides } from '../../runtime/intervals.js';
 import type { RunAgentOptions } from '../../runtime/agent.js';
 import type { ScanTarget } from '../../runtime/scan-target.js';
+import type { SupervisorOptions } from '../../runtime/supervisor.js';
+import type { TurnProcessOptions } from '../../runtime/turn-process.js';
 import { ExitCode, stringOption, type Command, type OptionValues } from '../command.js';
+
+// `appwacht run` stays resident: this module and what it imports statically must stay light (no zod, no inventory).
+// The turn, the single-process agent and the supervisor are imported only once it is clear which one runs.
+
+const OS_NAMES: readonly OsName[] = ['windows', 'macos', 'linux'];
 
 /** Flag → config key (the config module's names; see `appwacht config`). */
 const CONFIG_FLAGS = {
@@ -31,9 +38,9 @@ function readTarget(values: OptionValues): ScanTarget {
   const osText = stringOption(values, 'os');
   const processes = stringOption(values, 'processes');
   if (osText !== undefined && root === undefined) throw new UsageError('--os only applies together with --root');
-  const os = osText === undefined ? currentOs() : OsName.safeParse(osText);
-  if (typeof os !== 'string' && !os.success) throw new UsageError(`--os must be macos or linux, not "${osText}"`);
-  const osName = typeof os === 'string' ? os : os.data;
+  if (osText !== undefined && !OS_NAMES.includes(osText as OsName))
+    throw new UsageError(`--os must be macos or linux, not "${osText}"`);
+  const osName = (osText ?? currentOs()) as OsName;
   if (osName === 'windows' && root !== undefined)
     throw new UsageError('Windows is read from the registry, not a folder tree: --root works for macos and linux');
   if (processes !== undefined && processes !== 'live' && processes !== 'off')
@@ -47,6 +54,8 @@ function readTarget(values: OptionValues): ScanTarget {
 export interface RunCommandDeps {
   /** The runtime, injectable so CLI parsing can be tested without starting the loop. */
   runAgent?: (options: RunAgentOptions) => Promise<void>;
+  runSupervisor?: (options: SupervisorOptions) => Promise<void>;
+  runTurnProcess?: (options: TurnProcessOptions) => Promise<void>;
 }
 
 export function createRunCommand(deps: RunCommandDeps = {}): Command {
@@ -74,6 +83,9 @@ Für Tests und Support:
                        Takte in Sekunden statt der Werte der Richtlinie (werden protokolliert)
   --watch-interval S   Takt der Prozessbeobachtung (Standard 2 s unter Linux, sonst 10 s)
   --retry-max S        längste Wartezeit zwischen Wiederholungen (Zustellung, Anmeldung, Richtlinie)
+  --turn-timeout S     ein Arbeitsgang, der länger dauert, wird beendet (Standard 300 s)
+  --single-process     alles in einem Prozess (mehr Speicher im Leerlauf; sonst startet ein kleiner
+                       Überwachungsprozess für jeden Arbeitsgang einen kurzlebigen Prozess)
 
 Exit-Codes: 0 nach dem Beenden, 2 Fehler (z. B. läuft schon, ungültige Vorgaben der IT).
 `,
@@ -97,6 +109,9 @@ For tests and support:
                        intervals in seconds instead of the policy's (logged at start)
   --watch-interval S   process watch tick (default 2 s on Linux, 10 s elsewhere)
   --retry-max S        longest wait between retries (delivery, enrollment, policy refresh)
+  --turn-timeout S     a unit of work that takes longer is ended (default 300 s)
+  --single-process     everything in one process (more memory at idle; by default a small supervisor
+                       starts a short-lived process for each unit of work)
 
 Exit codes: 0 after being stopped, 2 error (e.g. already running, invalid IT settings).
 `,
@@ -109,6 +124,10 @@ Exit codes: 0 after being stopped, 2 error (e.g. already running, invalid IT set
       processes: { type: 'string' },
       'log-file': { type: 'string' },
       'no-notifications': { type: 'boolean' },
+      'single-process': { type: 'boolean' },
+      'turn-timeout': { type: 'string' },
+      // Internal: the supervisor starts its turns as `appwacht run <its own flags> --turn`.
+      turn: { type: 'boolean' },
     },
     async run(values, ctx) {
       const target = readTarget(values);
@@ -126,9 +145,16 @@ Exit codes: 0 after being stopped, 2 error (e.g. already running, invalid IT set
           throw new UsageError((err as Error).message);
         }
       }
-      const runAgent = deps.runAgent ?? (await import('../../runtime/agent.js')).runAgent;
+      let turnBudgetMs: number | undefined;
+      try {
+        turnBudgetMs = parseSeconds(stringOption(values, 'turn-timeout'), '--turn-timeout');
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      if (values.turn === true && values['single-process'] === true)
+        throw new UsageError('--turn and --single-process exclude each other');
       const logFile = stringOption(values, 'log-file');
-      await runAgent({
+      const common = {
         env: ctx.env,
         lang: ctx.lang,
         signal: ctx.signal,
@@ -137,7 +163,29 @@ Exit codes: 0 after being stopped, 2 error (e.g. already running, invalid IT set
         overrides,
         notifications: values['no-notifications'] !== true,
         ...(logFile !== undefined ? { logFile } : {}),
-      });
+      };
+      if (values.turn === true) {
+        const runTurnProcess = deps.runTurnProcess ?? (await import('../../runtime/turn-process.js')).runTurnProcess;
+        await runTurnProcess(common);
+      } else if (values['single-process'] === true) {
+        const runAgent = deps.runAgent ?? (await import('../../runtime/agent.js')).runAgent;
+        await runAgent(common);
+      } else {
+        const runSupervisor = deps.runSupervisor ?? (await import('../../runtime/supervisor.js')).runSupervisor;
+        await runSupervisor({
+          lang: ctx.lang,
+          signal: ctx.signal,
+          // The same node, flags and command line, plus --turn (process.argv[1] is bin/appwacht.js).
+          turnCommand: {
+            file: process.execPath,
+            args: [...process.execArgv, process.argv[1]!, ...process.argv.slice(2), '--turn'],
+          },
+          target,
+          overrides,
+          ...(logFile !== undefined ? { logFile } : {}),
+          ...(turnBudgetMs !== undefined ? { turnBudgetMs } : {}),
+        });
+      }
       return ExitCode.OK;
     },
   };

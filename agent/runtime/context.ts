@@ -1,0 +1,124 @@
+import type { HostFacts, Lang } from '../../protocol/index.js';
+import type { AgentConfig } from '../config/schema.js';
+import { createServerConnection } from '../enroll/enroll.js';
+import { collectHostFacts } from '../enroll/host-facts.js';
+import { createFileTokenStore, type TokenStore } from '../enroll/token-store.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Notifier } from '../notify/port.js';
+import { createPolicyClient } from '../policy/client.js';
+import { createFilePolicyStore } from '../policy/store.js';
+import type { HttpTransport } from '../transport/http.js';
+import { enrollmentBackoff, reportBackoff, type IntervalOverrides } from './intervals.js';
+import type { Schedule } from './schedule.js';
+import { scanTarget, type ScanTarget } from './scan-target.js';
+import { outboxDir, problem, type RuntimeStateStore } from './state.js';
+import type { TurnOptions, TurnServer } from './turn.js';
+
+/** The parts of the agent a host may swap (the Electron app: net.fetch, keychain, its Notification) and the run's flags. */
+export interface AgentWiring {
+  env: NodeJS.ProcessEnv;
+  /** The CLI's language (flag or locale); the config's `language` wins for notifications. */
+  lang: Lang;
+  target: ScanTarget;
+  overrides?: IntervalOverrides;
+  /** false: no desktop notifications (servers, tests). */
+  notifications?: boolean;
+  hostFacts?: () => Promise<HostFacts>;
+  notifier?: Notifier;
+  transport?: (config: AgentConfig) => Promise<HttpTransport>;
+  tokenStore?: (stateDir: string) => TokenStore;
+}
+
+/**
+ * Wires what a turn works with from the config: transport, server connection (enrollment, continuing the backoff the
+ * schedule carries), policy client, notifications, scan. Built once per process: once for the in-process agent, once per
+ * turn process. `schedule.said` is updated here (an unusable transport is said once, not on every turn).
+ */
+export async function openTurnOptions(
+  config: AgentConfig,
+  store: RuntimeStateStore,
+  log: Logger,
+  wiring: AgentWiring,
+  schedule: Schedule,
+): Promise<{ options: TurnOptions; close(): Promise<void> }> {
+  const overrides = wiring.overrides ?? {};
+  let transport: HttpTransport | undefined;
+  let server: TurnServer | undefined;
+  if (config.serverUrl) {
+    try {
+      if (wiring.transport) transport = await wiring.transport(config);
+      else {
+        // Loaded only with a server: undici is the largest module of the agent.
+        const { createHttpTransport } = await import('../transport/http.js');
+        transport = await createHttpTransport({ caFile: config.caFile, proxy: config.proxy, env: wiring.env });
+      }
+      if (schedule.said.transport) log.info('the server can be reached as configured again');
+      delete schedule.said.transport;
+    } catch (err) {
+      // A CA file or proxy that cannot be used is IT's to fix; the agent still checks the device and says why it is local.
+      const message = describeError(err);
+      if (schedule.said.transport !== message)
+        log.error('cannot talk to the server as configured; running in local mode until that is fixed', { error: err });
+      schedule.said.transport = message;
+      store.state.lastError = problem(err, new Date());
+    }
+    if (transport) {
+      const backoff = enrollmentBackoff(overrides);
+      const { enrollment: e } = schedule;
+      const { api, enrollment } = createServerConnection({
+        serverUrl: config.serverUrl,
+        secret: config.enrollmentSecret,
+        fetch: transport.fetch,
+        store: (wiring.tokenStore ?? createFileTokenStore)(config.stateDir),
+        hostFacts: wiring.hostFacts ?? (() => collectHostFacts({ env: wiring.env })),
+        log,
+        ...(backoff ? { backoff } : {}),
+        resume: { attempts: e.attempts, ...(e.retryAt !== null ? { retryAt: new Date(e.retryAt) } : {}) },
+      });
+      server = {
+        url: config.serverUrl,
+        api,
+        enrollment,
+        outboxDir: outboxDir(config.stateDir),
+        backoff: reportBackoff(overrides),
+      };
+    }
+  }
+
+  const policyClient = createPolicyClient({
+    publicKey: config.policyPublicKey,
+    api: server?.api,
+    store: createFilePolicyStore(config.stateDir),
+    log,
+  });
+
+  let notify: TurnOptions['notify'];
+  if (wiring.notifications !== false) {
+    // Loaded only when used: node-notifier and its helpers are not needed by a headless agent without a desktop.
+    const { NotificationService } = await import('../notify/service.js');
+    const notifier = wiring.notifier ?? (await import('../notify/node-notifier.js')).createNodeNotifier();
+    const service = new NotificationService({
+      stateDir: config.stateDir,
+      notifier,
+      lang: () => config.language ?? wiring.lang,
+      log,
+    });
+    notify = (evaluation, policy, now) => service.onEvaluation(evaluation, policy, now);
+  }
+
+  return {
+    options: {
+      log,
+      store,
+      policyClient,
+      ...(server ? { server } : {}),
+      ...(notify ? { notify } : {}),
+      overrides,
+      scan: (policy) => scanTarget(wiring.target, policy),
+    },
+    close: async () => {
+      await transport?.close().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * What stays resident: the modules the `appwacht run` process (the supervisor) loads, recorded by a loader hook
+ * (test/fixtures/runtime/record-imports.mjs) while the real CLI runs a real turn. The memory goal (< 60 MB idle, see
+ * BENCHMARKS.md bench:agent) holds only while zod, undici and the inventory stay out of it.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+const REPO = new URL('../../../', import.meta.url).pathname;
+
+/** Modules that must never be loaded by the supervisor, and why. */
+const FORBIDDEN: [RegExp, string][] = [
+  [/\/node_modules\/zod\//, 'zod (~11 MiB resident with the protocol schemas)'],
+  [/\/node_modules\/undici\//, 'undici (the HTTP client: only turns talk to the server)'],
+  [/\/node_modules\/yaml\//, 'yaml'],
+  [/\/node_modules\/ps-list\//, 'ps-list (Linux reads /proc)'],
+  [/\/node_modules\/node-notifier\//, 'node-notifier'],
+  [/\/node_modules\/(plist|bplist-parser)\//, 'plist parsers'],
+  [/\/dist\/protocol\//, 'the protocol schemas'],
+  [/\/dist\/agent\/inventory\/(index|sources\.linux|sources\/processes)\.js$/, 'the inventory'],
+  [/\/dist\/agent\/(catalog|config|enroll|transport|outbox|notify|report\/build)\b/, 'turn-only machinery'],
+  [/\/dist\/agent\/runtime\/(turn|state|context|agent|loop|scan-target)\.js$/, 'the turn itself'],
+];
+
+describe('the supervisor’s module graph', () => {
+  it('holds no zod, undici, yaml, inventory or protocol schemas — its turns do', async (t) => {
+    if (!existsSync(join(REPO, 'dist', 'agent', 'runtime', 'supervisor.js')))
+      throw new Error('dist/ is missing: run "npm run build" first (npm test does)');
+    const dir = await mkdtemp(join(tmpdir(), 'appwacht-imports-'));
+    try {
+      const stateDir = join(dir, 'state');
+      await mkdir(stateDir);
+      const out = join(dir, 'imports.txt');
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          join(REPO, 'test', 'fixtures', 'runtime', 'record-imports.mjs'),
+          join(REPO, 'bin', 'appwacht.js'),
+          'run',
+          ...['--root', join(REPO, 'test', 'fixtures', 'linux', 'laptop'), '--os', 'linux', '--no-notifications'],
+          // The live process watch runs in the supervisor: it is part of what must stay light.
+          ...['--processes', process.platform === 'linux' ? 'live' : 'off'],
+        ],
+        {
+          cwd: REPO,
+          env: { ...process.env, HOME: dir, APPWACHT_STATE_DIR: stateDir, APPWACHT_RECORD_IMPORTS: out, LANG: 'de_DE.UTF-8' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let log = '';
+      child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      for (let i = 0; i < 1200 && !log.includes('"turn done"'); i++) await new Promise((r) => setTimeout(r, 25));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, log.slice(-2000));
+      assert.match(log, /"turn done"/, 'a real turn ran');
+
+      const rows = (await readFile(out, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [pid, url] = l.split(' ') as [string, string];
+          return { pid: Number(pid), url };
+        });
+      const supervisor = [...new Set(rows.filter((r) => r.pid === child.pid).map((r) => r.url))];
+      const turns = rows.filter((r) => r.pid !== child.pid).map((r) => r.url);
+      assert.ok(
+        supervisor.some((u) => u.endsWith('/dist/agent/runtime/supervisor.js')),
+        'the recorder saw the supervisor',
+      );
+      assert.ok(
+        turns.some((u) => /\/node_modules\/zod\//.test(u)),
+        'the recorder sees zod where it is loaded (a turn): an empty list would prove nothing',
+      );
+      for (const [pattern, what] of FORBIDDEN) {
+        const hits = supervisor.filter((u) => pattern.test(u));
+        assert.deepEqual(hits, [], `the supervisor must not load ${what}`);
+      }
+      t.diagnostic(`the supervisor loaded ${supervisor.filter((u) => u.startsWith('file:')).length} files of ours`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,336 @@
+/**
+ * The supervisor (agent/runtime/supervisor.ts) in this process, with real child processes. Its turns here are a stand-in
+ * (test/fixtures/runtime/fake-turn.mjs) that speaks the turn's IPC protocol and takes the real turn lock but can be told
+ * to crash, hang or run away with memory — the real turn cannot be made to do that on demand. The real turn under the
+ * real supervisor is exercised by test/e2e (agent-server, agent-kill, agent-faults, process-watch) and by the import and
+ * stop tests at the end of this file.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { memoryLogger, type LogFields } from '../../../agent/log.js';
+import { runSupervisor, type SupervisorOptions } from '../../../agent/runtime/supervisor.js';
+import { LOCK_FILE, type InstanceLockError } from '../../../agent/state/lock.js';
+import { spawnTs } from '../../helpers/child.js';
+
+const REPO = new URL('../../../', import.meta.url).pathname;
+const FAKE = join(REPO, 'test', 'fixtures', 'runtime', 'fake-turn.mjs');
+
+let tmp: string;
+before(async () => {
+  if (!existsSync(join(REPO, 'dist', 'agent', 'runtime', 'turn-lock.js')))
+    throw new Error('dist/ is missing: run "npm run build" first (npm test does)');
+  tmp = await mkdtemp(join(tmpdir(), 'appwacht-supervisor-'));
+});
+after(() => rm(tmp, { recursive: true, force: true }));
+
+interface FakeEvent {
+  pid: number;
+  at: number;
+  event: 'start' | 'turn' | 'stop' | 'busy';
+  mode?: string;
+  firstOfRun?: boolean;
+  scanRequest?: string | null;
+  hadSchedule?: boolean;
+}
+
+let counter = 0;
+async function supervise(env: Record<string, string>, over: Partial<SupervisorOptions> = {}) {
+  const dir = join(tmp, `s${counter++}`);
+  const stateDir = join(dir, 'state');
+  await mkdir(stateDir, { recursive: true });
+  const eventsFile = join(dir, 'events.jsonl');
+  const log = memoryLogger('debug');
+  const controller = new AbortController();
+  const done = runSupervisor({
+    lang: 'en',
+    signal: controller.signal,
+    turnCommand: {
+      file: process.execPath,
+      args: [FAKE],
+      env: { ...process.env, FAKE_STATE_DIR: stateDir, FAKE_EVENTS: eventsFile, ...env },
+    },
+    target: { os: 'linux', liveProcesses: false },
+    log,
+    ...over,
+  });
+  const events = async (): Promise<FakeEvent[]> =>
+    existsSync(eventsFile)
+      ? (await readFile(eventsFile, 'utf8'))
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as FakeEvent)
+      : [];
+  const waitFor = async <T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await check();
+      if (v !== undefined) return v;
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${what}: ${JSON.stringify(log.lines.slice(-10))} ${JSON.stringify(await events())}`,
+        );
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  const logged = (match: (l: LogFields) => boolean) => waitFor('a log line', () => log.lines.find(match));
+  return {
+    dir,
+    stateDir,
+    log,
+    done,
+    events,
+    waitFor,
+    logged,
+    async stop() {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+describe('runSupervisor() watching over its turns', () => {
+  it('takes the instance lock after the first hello, hands each turn the schedule the last one answered, and stops cleanly', async () => {
+    const s = await supervise({ FAKE_TURNS: 'ok', FAKE_NEXT_MS: '700' });
+    try {
+      await s.logged((l) => l.msg === 'starting');
+      const lock = JSON.parse(await readFile(join(s.stateDir, LOCK_FILE), 'utf8')) as { pid: number };
+      assert.equal(lock.pid, process.pid, 'the supervisor holds the instance lock');
+      const turns = await s.waitFor('three turns', async () => {
+        const t = (await s.events()).filter((e) => e.event === 'turn');
+        return t.length >= 3 ? t : undefined;
+      });
+      assert.deepEqual(
+        turns.slice(0, 3).map((t) => [t.firstOfRun, t.hadSchedule]),
+        [
+          [true, false],
+          [false, true],
+          [false, true],
+        ],
+        'the first turn of a run starts afresh; later ones get the schedule back',
+      );
+      const gap = turns[2]!.at - turns[1]!.at;
+      assert.ok(gap >= 600, `the supervisor slept until the schedule said (${gap} ms apart)`);
+      assert.ok(s.log.lines.filter((l) => l.msg === 'turn done').length >= 2);
+    } finally {
+      await s.stop();
+    }
+    assert.ok(!existsSync(join(s.stateDir, LOCK_FILE)), 'the lock is released');
+    assert.ok(s.log.lines.some((l) => l.msg === 'stopped'));
+  });
+
+  it('logs a crashing turn and retries it with growing backoff; the supervisor stays up', async () => {
+    const s = await supervise({ FAKE_TURNS: 'crash,crash,ok' });
+    try {
+      await s.waitFor('a good turn after two crashes', async () =>
+        s.log.lines.some((l) => l.msg === 'turn done') ? true : undefined,
+      );
+      const failed = s.log.lines.filter((l) => l.msg === 'turn failed; retrying with backoff');
+      assert.deepEqual(
+        failed.map((l) => [l.code, l.failures, l.retryInMs]),
+        [
+          [3, 1, 1000],
+          [3, 2, 2000],
+        ],
+      );
+      const starts = (await s.events()).filter((e) => e.event === 'start');
+      assert.ok(starts[1]!.at - starts[0]!.at >= 900, 'the first retry waited about a second');
+      assert.ok(starts[2]!.at - starts[1]!.at >= 1900, 'the second about two');
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('kills a turn that runs past its time budget, says so, and goes on', async () => {
+    const s = await supervise({ FAKE_TURNS: 'hang,ok' }, { turnBudgetMs: 800 });
+    try {
+      const killed = await s.logged((l) => l.msg === 'turn ran past its time budget; killed');
+      assert.equal(killed.signal, 'SIGKILL');
+      assert.equal(killed.budgetMs, 800);
+      await s.logged((l) => l.msg === 'turn done');
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('kills a turn that runs away with memory', async (t) => {
+    if (process.platform !== 'linux') return t.skip('the memory watch reads /proc (Linux)');
+    const s = await supervise({ FAKE_TURNS: 'hog,ok' }, { turnMemoryLimitMiB: 200 });
+    try {
+      const killed = await s.logged((l) => l.msg === 'turn ran away with memory; killed');
+      assert.equal(killed.signal, 'SIGKILL');
+      assert.ok((killed.rssMiB as number) > 200, `it was over the limit (${killed.rssMiB} MiB)`);
+      await s.logged((l) => l.msg === 'turn done');
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('on stop tells the turn at work to stop and waits for its answer before it ends', async () => {
+    const s = await supervise({ FAKE_TURNS: 'slow' });
+    await s.waitFor('a turn at work', async () => ((await s.events()).some((e) => e.event === 'turn') ? true : undefined));
+    await s.stop();
+    const events = await s.events();
+    assert.ok(
+      events.some((e) => e.event === 'stop'),
+      'the turn was told to stop',
+    );
+    assert.ok(
+      s.log.lines.some((l) => l.msg === 'turn done'),
+      'and its answer was taken',
+    );
+    const stopped = s.log.lines.findIndex((l) => l.msg === 'stopped');
+    assert.ok(stopped > s.log.lines.findIndex((l) => l.msg === 'turn done'), 'the supervisor ended after its turn');
+  });
+
+  it('waits while a turn of an earlier run (its supervisor killed) holds the turn lock', async () => {
+    const dir = join(tmp, 'orphan');
+    const stateDir = join(dir, 'state');
+    await mkdir(stateDir, { recursive: true });
+    const holder = spawnTs('test/agent/runtime/children/turn-lock-holder.ts', [stateDir]);
+    try {
+      await holder.waitFor(/^locked$/);
+      const log = memoryLogger('debug');
+      const controller = new AbortController();
+      const eventsFile = join(dir, 'events.jsonl');
+      const done = runSupervisor({
+        lang: 'en',
+        signal: controller.signal,
+        turnCommand: {
+          file: process.execPath,
+          args: [FAKE],
+          env: { ...process.env, FAKE_STATE_DIR: stateDir, FAKE_EVENTS: eventsFile, FAKE_TURNS: 'ok' },
+        },
+        target: { os: 'linux', liveProcesses: false },
+        log,
+      });
+      try {
+        for (let i = 0; i < 300 && !log.lines.some((l) => String(l.msg).startsWith('a turn of an earlier run')); i++)
+          await new Promise((r) => setTimeout(r, 25));
+        const waiting = log.lines.find((l) => l.msg === 'a turn of an earlier run is still at work; waiting for it to finish');
+        assert.equal(waiting?.pid, holder.child.pid, 'it names the holder');
+        await new Promise((r) => setTimeout(r, 800));
+        const read = async () => (existsSync(eventsFile) ? await readFile(eventsFile, 'utf8') : '');
+        assert.ok(!(await read()).includes('"event":"turn"'), 'no turn worked while the lock was held');
+        const killedAt = Date.now();
+        await holder.kill();
+        for (let i = 0; i < 400 && !(await read()).includes('"event":"turn"'); i++) await new Promise((r) => setTimeout(r, 25));
+        const turn = (await read())
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as FakeEvent)
+          .find((e) => e.event === 'turn');
+        assert.ok(turn && turn.at >= killedAt, 'the turn ran once the holder was gone');
+      } finally {
+        controller.abort();
+        await done;
+      }
+    } finally {
+      await holder.kill();
+    }
+  });
+
+  it('a first turn that cannot even start (invalid managed config: exit 2 before its hello) ends the supervisor', async () => {
+    const s = await supervise({ FAKE_TURNS: 'refuse' });
+    await assert.rejects(s.done, (err: InstanceLockError) => err.code === 'START_FAILED');
+    assert.ok(!existsSync(join(s.stateDir, LOCK_FILE)), 'no lock was taken');
+  });
+
+  it('a second supervisor on the same state folder refuses with ALREADY_RUNNING and leaves no turn behind', async () => {
+    const s = await supervise({ FAKE_TURNS: 'ok' });
+    try {
+      await s.logged((l) => l.msg === 'starting');
+      const eventsFile = join(s.dir, 'second.jsonl');
+      await assert.rejects(
+        runSupervisor({
+          lang: 'de',
+          signal: new AbortController().signal,
+          turnCommand: {
+            file: process.execPath,
+            args: [FAKE],
+            env: { ...process.env, FAKE_STATE_DIR: s.stateDir, FAKE_EVENTS: eventsFile, FAKE_TURNS: 'ok' },
+          },
+          target: { os: 'linux', liveProcesses: false },
+          log: memoryLogger(),
+        }),
+        (err: InstanceLockError) => err.code === 'ALREADY_RUNNING' && /läuft für diesen Benutzer bereits/.test(err.message),
+      );
+      const second = (await readFile(eventsFile, 'utf8')).split('\n').filter(Boolean);
+      assert.ok(
+        second.every((l) => !l.includes('"event":"turn"')),
+        'its turn was stopped before any work',
+      );
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('starts a turn with a scan request when the watch sees a watched process start', async (t) => {
+    if (process.platform !== 'linux') return t.skip('the /proc process watch is Linux-only');
+    const name = `awfake${process.pid % 100000}`;
+    const s = await supervise(
+      { FAKE_TURNS: 'ok', FAKE_WATCH: name },
+      { target: { os: 'linux', liveProcesses: true }, overrides: { watchMs: 200 } },
+    );
+    const exe = join(s.dir, name);
+    await copyFile('/bin/sleep', exe);
+    let proc: ReturnType<typeof spawn> | undefined;
+    try {
+      await s.logged((l) => l.msg === 'turn done');
+      await new Promise((r) => setTimeout(r, 500)); // the watch has its names and a baseline
+      proc = spawn(exe, ['30'], { stdio: 'ignore' });
+      const seen = await s.logged((l) => l.msg === 'banned app started');
+      assert.equal(seen.pid, proc.pid);
+      const turn = await s.waitFor('the requested turn', async () =>
+        (await s.events()).find((e) => e.event === 'turn' && e.scanRequest),
+      );
+      assert.equal(turn.scanRequest, `process started: ${name} (${proc.pid})`);
+    } finally {
+      proc?.kill('SIGKILL');
+      await s.stop();
+    }
+  });
+});
+
+describe('appwacht run (the built CLI): the real supervisor and real turns', () => {
+  it('SIGTERM while a turn works: the turn finishes its step, the stop is recorded, nothing is left running', async () => {
+    const dir = join(tmp, 'cli-stop');
+    const stateDir = join(dir, 'state');
+    const tree = join(REPO, 'test', 'fixtures', 'linux', 'laptop');
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(join(dir, '.keep'), '');
+    const child = spawn(
+      process.execPath,
+      [join(REPO, 'bin', 'appwacht.js'), 'run', '--root', tree, '--os', 'linux', '--no-notifications', '--scan-interval', '0.2'],
+      {
+        cwd: REPO,
+        env: { ...process.env, HOME: dir, APPWACHT_STATE_DIR: stateDir, LANG: 'C.UTF-8', LC_ALL: '' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let log = '';
+    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      for (let i = 0; i < 400 && !log.includes('"turn done"'); i++) await new Promise((r) => setTimeout(r, 25));
+      // Now turns follow each other every 0.2 s: one is at work or about to start.
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, log.slice(-2000));
+      assert.match(log, /"msg":"stopped"/);
+      const state = JSON.parse(await readFile(join(stateDir, 'agent-state.json'), 'utf8')) as {
+        agent: { pid: number; stoppedAt: string | null };
+      };
+      assert.equal(state.agent.pid, child.pid, 'the state names the supervisor, not a turn');
+      assert.ok(state.agent.stoppedAt, 'the clean stop is recorded');
+      assert.ok(!existsSync(join(stateDir, LOCK_FILE)) && !existsSync(join(stateDir, 'turn.lock')), 'both locks released');
+      const turns = [...log.matchAll(/"pid":(\d+),"supervisor":/g)].map((m) => Number(m[1]));
+      for (const pid of new Set(turns)) assert.ok(!existsSync(`/proc/${pid}`), `turn ${pid} is gone`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
