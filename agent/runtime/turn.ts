@@ -66,6 +66,11 @@ export interface TurnResult {
 
 /** After an unexpected error in a scan turn, the next try waits at most this long (or the scan interval, if shorter). */
 const FAILED_TURN_RETRY_MS = 60_000;
+/**
+ * Work due this soon is done in this turn too: a refresh due a few hundred ms after a scan would otherwise cost a turn
+ * (a process start, ~1 s of CPU) of its own. A tenth of the scan interval, at most a minute.
+ */
+const DUE_SLACK_MS = 60_000;
 /** A notification helper still running at the end of a turn is given this long (the notifier gives up after 20 s). */
 const NOTIFY_GRACE_MS = 25_000;
 
@@ -109,6 +114,7 @@ class Turn {
   private readonly said: Schedule['said'];
   private notifying: Promise<unknown> | undefined;
   private stateSaved = true;
+  private serverAway = false;
   private readonly now: () => Date;
   private readonly log: Logger;
 
@@ -149,7 +155,7 @@ class Turn {
         reason: this.inForce?.reason,
       });
 
-    if (server && !this.signal.aborted && this.now().getTime() >= this.nextRefreshAt) {
+    if (server && !this.signal.aborted && this.due(this.nextRefreshAt)) {
       try {
         await this.refreshTurn(server);
       } catch (err) {
@@ -160,9 +166,8 @@ class Turn {
     try {
       if (server) await this.openOutbox(server);
       await this.flushPending();
-      const now = this.now().getTime();
       const trigger =
-        this.scanRequest ?? (now >= this.nextScanAt ? 'interval' : now >= this.heartbeatAt() ? 'heartbeat' : undefined);
+        this.scanRequest ?? (this.due(this.nextScanAt) ? 'interval' : this.due(this.heartbeatAt()) ? 'heartbeat' : undefined);
       if (trigger !== undefined && !this.signal.aborted) {
         this.scanRequest = undefined;
         this.trigger = trigger;
@@ -201,6 +206,11 @@ class Turn {
       for (const r of this.state.pending)
         this.log.info('report recovered from an interrupted run', { reportId: r.reportId, kind: r.kind });
     if (!server) this.state.pending = [];
+  }
+
+  /** Whether work planned for `at` is due now (or so soon that it is done in this turn; see DUE_SLACK_MS). */
+  private due(at: number, now: number = this.now().getTime()): boolean {
+    return now + Math.min(DUE_SLACK_MS, this.intervals!.scanMs / 10) >= at;
   }
 
   /** Heartbeats are due an interval after the last report (now, before the first one); never without a server. */
@@ -333,6 +343,9 @@ class Turn {
           return;
         }
         this.nextRefreshAt = now + intervals().refreshRetryMs;
+        // The server cannot be reached: a delivery now would fail the same way. It waits for the next refresh try, so a
+        // laptop off the intranet has one retry clock, not two (each retry is a turn: a process start).
+        if (refresh.error.transient) this.serverAway = true;
         return;
       case 'rejected':
         this.log.warn('server policy rejected; the last good policy stays in force', {
@@ -368,7 +381,11 @@ class Turn {
   /** Delivers the outbox until it is empty or a delivery has to wait; the wait becomes the schedule's delivery time. */
   private async deliver(server: TurnServer, outbox: Outbox): Promise<void> {
     if (!this.state.enrollment.enrolled || outbox.size === 0) return;
-    if (this.deliveryNextAt !== null && this.now().getTime() < this.deliveryNextAt) return;
+    if (this.serverAway) {
+      this.deliveryNextAt = Math.max(this.deliveryNextAt ?? 0, this.nextRefreshAt);
+      return;
+    }
+    if (this.deliveryNextAt !== null && !this.due(this.deliveryNextAt)) return;
     const reporter = new Reporter({
       outbox,
       log: this.options.log,
@@ -499,7 +516,7 @@ class Turn {
     const changes = stateChanges(this.state.lastFingerprint ?? undefined, next);
     if (this.options.server) {
       if (changes.length > 0) await this.record('change', result, next, changes);
-      else if (result.scannedAt.getTime() >= this.heartbeatAt()) await this.record('heartbeat', result, next, []);
+      else if (this.due(this.heartbeatAt(), result.scannedAt.getTime())) await this.record('heartbeat', result, next, []);
     } else if (changes.length > 0) {
       this.state.lastFingerprint = next;
       this.log.info('state changed', { status: evaluation.state.status, changes, mode: 'local' });
