@@ -125,9 +125,12 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
       onStale: (holder) => log.info('took over the lock of an instance that is gone', { pid: holder?.pid }),
     });
     stateDir = hello.stateDir;
-    // Until the first turn is done, the watch looks for what the previous run's policy named.
+    // The previous run's schedule: its watch list until the first turn is done, its backoffs for the first turn.
     const read = await readSchedule(stateDir);
-    if (read.status === 'ok') setWatchList(read.schedule.watch.processes);
+    if (read.status === 'ok') {
+      schedule = read.schedule;
+      setWatchList(schedule.watch.processes);
+    }
     if (read.status === 'invalid') log.warn('schedule file unusable; the first turn starts afresh', { reason: read.reason });
     log.info('starting', {
       version: AGENT_VERSION,
@@ -202,7 +205,7 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
               tell({
                 type: 'turn',
                 stateDir: stateDir!,
-                schedule: firstOfRun ? null : schedule,
+                schedule,
                 ...(unsaved !== undefined ? { unsaved } : {}),
                 ...(request !== undefined ? { scanRequest: request } : {}),
                 firstOfRun,
@@ -241,8 +244,9 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
       // 'close', not 'exit': it comes after the IPC channel is drained, so a result sent just before exiting is in.
       child.on('close', finish);
       child.on('error', (err) => {
+        if (child.pid !== undefined) return log.warn('turn process error', { turn: child.pid, error: err });
         log.error('cannot start a turn', { error: err, command: o.turnCommand.file });
-        if (child.pid === undefined) finish(null, null);
+        finish(null, null);
       });
     });
 
@@ -316,7 +320,8 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
         }
       }
       if (o.signal.aborted) break;
-      await sleep(Math.min(schedule ? nextWake(schedule) : Infinity, retryAt));
+      // After a failure the backoff decides, not the schedule (the work that failed is still due); the watch can wake it.
+      await sleep(retryAt !== Infinity ? retryAt : schedule ? nextWake(schedule) : Infinity);
     }
   } finally {
     watch?.stop();

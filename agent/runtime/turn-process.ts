@@ -4,7 +4,7 @@ import { UsageError, describeError } from '../errors.js';
 import { createLogger, fileSink, stderrSink, type Logger } from '../log.js';
 import { AGENT_VERSION } from '../version.js';
 import { openTurnOptions, type AgentWiring } from './context.js';
-import { emptySchedule, readSchedule, writeSchedule, type Schedule } from './schedule.js';
+import { emptySchedule, writeSchedule, type Schedule } from './schedule.js';
 import { RuntimeStateStore } from './state.js';
 import { UNWRITTEN_TURN_LOCK, takeTurnLock, type HeldTurnLock } from './turn-lock.js';
 import type { FromTurn, ToTurn, TurnMessage } from './turn-protocol.js';
@@ -130,12 +130,12 @@ export async function runTurnProcess(options: TurnProcessOptions): Promise<void>
     lock = taken.status === 'taken' ? taken.lock : UNWRITTEN_TURN_LOCK;
     if (taken.status === 'unwritable') log.debug('turn lock not written (disk full); going on', { error: taken.error });
 
-    let schedule: Schedule | null = message.schedule;
-    if (!schedule) {
-      const read = await readSchedule(stateDir);
-      if (read.status === 'invalid') log.warn('schedule file unusable; starting from a fresh schedule', { reason: read.reason });
-      schedule = read.status === 'ok' ? read.schedule : emptySchedule();
-    }
+    // A new run starts from the previous run's schedule for its backoffs only, and says its problems afresh.
+    const schedule: Schedule = message.schedule
+      ? message.firstOfRun
+        ? { ...message.schedule, said: { unknownApps: [] } }
+        : message.schedule
+      : emptySchedule();
     const loaded = await RuntimeStateStore.load(stateDir, {
       log,
       agentVersion: AGENT_VERSION,

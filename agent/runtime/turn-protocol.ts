@@ -28,7 +28,7 @@ export interface TurnMessage {
   type: 'turn';
   /** The state folder the supervisor holds the instance lock of; the turn uses it whatever its config says now. */
   stateDir: string;
-  /** null: the first turn of a run, or the supervisor has none (then the turn reads schedule.json). */
+  /** What the last turn answered (at the first turn of a run: schedule.json as the previous run left it); null: none. */
   schedule: Schedule | null;
   /** The agent state the previous turn could not write (full disk), as it left it. */
   unsaved?: unknown;

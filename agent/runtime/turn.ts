@@ -41,7 +41,10 @@ export interface TurnOptions {
 }
 
 export interface TurnInput {
-  /** What the previous turn handed over (schedule.ts); at the first turn of a run only `said` and the backoffs count. */
+  /**
+   * What the previous turn handed over (schedule.ts). At the first turn of a run only its backoffs count (and `said`,
+   * which a new run passes empty).
+   */
   schedule: Schedule;
   /** Why a full evaluation is wanted now (process watch), if it is. */
   scanRequest?: string;

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { memoryLogger, type LogFields } from '../../../agent/log.js';
+import { emptySchedule, writeSchedule } from '../../../agent/runtime/schedule.js';
 import { runSupervisor, type SupervisorOptions } from '../../../agent/runtime/supervisor.js';
 import { LOCK_FILE, type InstanceLockError } from '../../../agent/state/lock.js';
 import { spawnTs } from '../../helpers/child.js';
@@ -39,10 +40,15 @@ interface FakeEvent {
 }
 
 let counter = 0;
-async function supervise(env: Record<string, string>, over: Partial<SupervisorOptions> = {}) {
+async function supervise(
+  env: Record<string, string>,
+  over: Partial<SupervisorOptions> = {},
+  seed?: (stateDir: string) => Promise<void>,
+) {
   const dir = join(tmp, `s${counter++}`);
   const stateDir = join(dir, 'state');
   await mkdir(stateDir, { recursive: true });
+  await seed?.(stateDir);
   const eventsFile = join(dir, 'events.jsonl');
   const log = memoryLogger('debug');
   const controller = new AbortController();
@@ -140,6 +146,35 @@ describe('runSupervisor() watching over its turns', () => {
       const starts = (await s.events()).filter((e) => e.event === 'start');
       assert.ok(starts[1]!.at - starts[0]!.at >= 900, 'the first retry waited about a second');
       assert.ok(starts[2]!.at - starts[1]!.at >= 1900, 'the second about two');
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('backs off after a crash even when the schedule says the work is overdue', async () => {
+    // The first turn answers a schedule due in 300 ms; the turns for that work crash: they must not be retried at once.
+    const s = await supervise({ FAKE_TURNS: 'ok,crash,crash,ok', FAKE_NEXT_MS: '300' });
+    try {
+      await s.waitFor('a good turn after two crashes', async () =>
+        s.log.lines.filter((l) => l.msg === 'turn done').length >= 2 ? true : undefined,
+      );
+      const starts = (await s.events()).filter((e) => e.event === 'start');
+      assert.ok(
+        starts[2]!.at - starts[1]!.at >= 900,
+        `the first retry waited about a second (${starts[2]!.at - starts[1]!.at} ms)`,
+      );
+      assert.ok(starts[3]!.at - starts[2]!.at >= 1900, `the second about two (${starts[3]!.at - starts[2]!.at} ms)`);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("hands the first turn of a run the previous run's schedule (its backoffs) and watches its list until then", async () => {
+    const previous = { ...emptySchedule(), watch: { processes: ['whatsapp-for-linux'] } };
+    const s = await supervise({ FAKE_TURNS: 'ok' }, {}, (stateDir) => writeSchedule(stateDir, previous));
+    try {
+      const turn = await s.waitFor('the first turn', async () => (await s.events()).find((e) => e.event === 'turn'));
+      assert.deepEqual([turn.firstOfRun, turn.hadSchedule], [true, true]);
     } finally {
       await s.stop();
     }
