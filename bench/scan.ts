@@ -48,4 +48,6 @@ console.log(
 console.log(`CLI peak memory (max RSS over ${cliRuns.length} runs): ${cliRssMiB.toFixed(1)} MiB`);
 console.log('per source (last in-process run):');
 console.log(table([['source', 'ms', 'records', 'ok'], ...inv.sources.map((s) => [s.id, s.ms, s.count, s.ok ? 'yes' : 'no'])]));
-console.log(`goals: in-process ≤ 1.5× baseline → ${mine / base <= 1.5 ? 'met' : 'NOT met'}; CLI < 100 MiB → ${cliRssMiB < 100 ? 'met' : 'NOT met'}`);
+console.log(
+  `goals: in-process ≤ 1.5× baseline → ${mine / base <= 1.5 ? 'met' : 'NOT met'}; CLI < 100 MiB → ${cliRssMiB < 100 ? 'met' : 'NOT met'}`,
+);
