@@ -62,7 +62,11 @@ describe('agent ↔ server, end to end (real server process on SQLite, real agen
         return d?.status === 'violation' && d.apps.some((a) => a.appId === 'line') ? d : undefined;
       });
       assert.equal(violating.policyVersion, v.version, 'the report names the signed policy version');
-      let status = await agentStatus(env);
+      // The state file is written at the end of the turn that delivered the report: wait for it rather than race it.
+      let status = await waitFor('the status of that turn', async () => {
+        const s = await agentStatus(env);
+        return s.compliance?.status === 'violation' ? s : undefined;
+      });
       assert.equal(status.enrolled, true);
       assert.equal(status.mode, 'server');
       assert.equal(status.policy?.origin, 'server');
@@ -155,7 +159,11 @@ describe('agent ↔ server, end to end (real server process on SQLite, real agen
       await agent.waitForLog('the loop says the last good one stays', (l) =>
         String(l.msg).startsWith('server policy rejected; the last good policy stays in force'),
       );
-      status = await agentStatus(env);
+      // The turn writes the state file when it ends, a moment after its log line.
+      status = await waitFor('the status to show the rejection', async () => {
+        const s = await agentStatus(env);
+        return s.policy?.rejected ? s : undefined;
+      });
       assert.equal(status.policy?.version, v.version, 'the last good version stays in force');
       assert.equal(status.policy?.origin, 'cache');
       assert.equal(status.policy?.rejected?.code, 'POLICY_BAD_SIGNATURE');

@@ -76,8 +76,11 @@ describe('process watch (real agent, real server, a real process named like a ba
       assert.equal(report[0]!.kind, 'change');
       const noticed = agent.log.find((l) => l.msg === 'banned app started' && l.pid === pid);
       assert.ok(noticed, 'the watch logged the start');
-      const status = await agentStatus(env);
-      assert.equal(status.compliance?.status, 'violation');
+      // The state file is written at the end of the turn that sent the report: wait for it rather than race it.
+      const status = await waitFor('the status of that turn', async () => {
+        const s = await agentStatus(env);
+        return s.compliance?.status === 'violation' ? s : undefined;
+      });
       assert.deepEqual(status.compliance?.findings.find((f) => f.appId === 'telegram')?.evidence, ['running']);
       assert.match((status.compliance as unknown as { trigger: string }).trigger, /^process started: Telegram/);
       t.diagnostic(`start → report on the server: ${elapsed} ms`);
