@@ -11,21 +11,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Insertable, Kysely } from 'kysely';
 import type { Database, DeviceAppsTable, DevicesTable, DeviceStatus } from '../server/db/schema.js';
 import type { BenchDevice, Profile } from './server-payloads.js';
+import { prng } from '../test/helpers/prng.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
-
-/** mulberry32: tiny, fast, good enough to spread a synthetic fleet. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface AppDef {
   ruleId: string;

@@ -21,6 +21,7 @@ import {
   waitFor,
   type LogLine,
 } from './helpers.js';
+import { prng } from '../helpers/prng.js';
 
 const ROUNDS = Number(process.env.APPWACHT_KILL_ROUNDS ?? 32);
 
@@ -31,18 +32,6 @@ const ROUNDS = Number(process.env.APPWACHT_KILL_ROUNDS ?? 32);
  */
 type KillMode = 'group' | 'turn' | 'supervisor';
 const MODES = (process.env.APPWACHT_KILL_MODES ?? 'group,turn,supervisor').split(',') as KillMode[];
-
-/** A small seeded generator, so a failing run can be repeated with the same kill points (seed in the test output). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Whether the log file got a line with `needle` after byte `from` (read from there, not the whole file). */
 function loggedSince(path: string, from: number, needle: string): boolean {
@@ -73,7 +62,7 @@ describe('SIGKILL at random points of the agent’s work', () => {
   it(`loses and doubles no state transition over ${ROUNDS} kills`, async (t) => {
     assertBuilt();
     const seed = Number(process.env.APPWACHT_KILL_SEED ?? Date.now() % 1_000_000);
-    const random = mulberry32(seed);
+    const random = prng(seed);
     t.diagnostic(`seed ${seed} (APPWACHT_KILL_SEED=${seed} repeats these kill points)`);
     const tmp = await tempDir();
     const dataDir = join(tmp.dir, 'server');

@@ -10,6 +10,8 @@ export interface TestPki {
   caCert: string;
   serverKey: string;
   serverCert: string;
+  serverKeyFile: string;
+  serverCertFile: string;
 }
 
 /**
@@ -77,6 +79,8 @@ export async function makeTestPki(dir: string, name = 'Appwacht Test'): Promise<
   return {
     caCertFile: f('ca.pem'),
     caCert: await readFile(f('ca.pem'), 'utf8'),
+    serverKeyFile: f('server.key'),
+    serverCertFile: f('server.pem'),
     serverKey: await readFile(f('server.key'), 'utf8'),
     serverCert: await readFile(f('server.pem'), 'utf8'),
   };

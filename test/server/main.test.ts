@@ -10,6 +10,7 @@ import pg from 'pg';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { ServerInfo } from '../../server/start.js';
 import { startServer } from '../../server/start.js';
+import { makeTestPki, type TestPki } from '../helpers/tls-certs.js';
 import {
   ADMIN_PASSWORD,
   FIXTURE_POLICY,
@@ -185,37 +186,21 @@ describe('TLS', () => {
   it('serves HTTPS with the configured certificate and marks the session cookie Secure', async (t) => {
     const tmp = tempDir();
     try {
-      const key = join(tmp.dir, 'key.pem');
-      const cert = join(tmp.dir, 'cert.pem');
-      const gen = spawnSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-keyout',
-          key,
-          '-out',
-          cert,
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-        ],
-        { encoding: 'utf8' },
+      let pki: TestPki;
+      try {
+        pki = await makeTestPki(tmp.dir);
+      } catch (err) {
+        return t.skip(`openssl cannot make a test certificate: ${(err as Error).message}`);
+      }
+      const server = await startServer(
+        testConfig(join(tmp.dir, 'data'), { APPWACHT_TLS_CERT: pki.serverCertFile, APPWACHT_TLS_KEY: pki.serverKeyFile }),
+        {
+          logger: false,
+        },
       );
-      if (gen.error || gen.status !== 0)
-        return t.skip(`openssl cannot make a test certificate: ${gen.error?.message ?? gen.stderr}`);
-      const server = await startServer(testConfig(join(tmp.dir, 'data'), { APPWACHT_TLS_CERT: cert, APPWACHT_TLS_KEY: key }), {
-        logger: false,
-      });
       try {
         assert.match(server.info.url, /^https:\/\//);
-        const dispatcher = new Agent({ connect: { ca: readFileSync(cert), servername: 'localhost' } });
+        const dispatcher = new Agent({ connect: { ca: pki.caCert } });
         const res = await undiciFetch(`${server.info.url}/api/v1/admin/login`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },

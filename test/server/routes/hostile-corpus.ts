@@ -5,6 +5,7 @@
  * Each case says which schema decides whether it is valid, so the test can check "2xx only for valid input".
  */
 import type { InjectOptions } from 'fastify';
+import { prng } from '../../helpers/prng.js';
 
 export interface Template {
   name: string;
@@ -21,18 +22,6 @@ export interface HostileCase {
   request: InjectOptions;
   /** true: a 2xx is allowed (the input may be valid); false: it must be a 4xx. */
   mayPass: boolean;
-}
-
-/** mulberry32: small, seeded, good enough to pick mutations reproducibly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Path = (string | number)[];
