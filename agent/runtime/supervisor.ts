@@ -27,6 +27,12 @@ export const DEFAULT_TURN_BUDGET_MS = 5 * 60_000;
 export const DEFAULT_TURN_MEMORY_LIMIT_MIB = 512;
 /** After a stop message, a turn has this long to finish its step before it is killed. */
 const STOP_GRACE_MS = 30_000;
+/**
+ * Turns the process watch may ask for, as a token bucket: a burst at once (an app's start, its helpers, its exit are
+ * reported within seconds), then one per `refillMs` — an app that starts and quits in a loop, or keeps spawning
+ * short-lived helpers, must not keep a turn (~1 s of CPU each) running back to back: at most ~10 % of one core.
+ */
+export const WATCH_TURN_LIMIT = { burst: 5, refillMs: 12_000 };
 /** Backoff after a failed turn: 1 s, 2 s, 4 s … up to 5 min (or the retry cap of --retry-max). */
 const CRASH_BACKOFF = { baseMs: 1_000, capMs: 5 * 60_000 };
 
@@ -46,6 +52,8 @@ export interface SupervisorOptions {
   log?: Logger;
   turnBudgetMs?: number;
   turnMemoryLimitMiB?: number;
+  /** How many turns the process watch may ask for (default WATCH_TURN_LIMIT). */
+  watchTurnLimit?: { burst: number; refillMs: number };
 }
 
 type Outcome =
@@ -91,6 +99,7 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
   const budgetMs = o.turnBudgetMs ?? DEFAULT_TURN_BUDGET_MS;
   const memoryLimitMiB = o.turnMemoryLimitMiB ?? DEFAULT_TURN_MEMORY_LIMIT_MIB;
   const crashCapMs = Math.min(CRASH_BACKOFF.capMs, o.overrides?.retryMaxMs ?? Infinity);
+  const watchLimit = o.watchTurnLimit ?? WATCH_TURN_LIMIT;
 
   let lock: InstanceLock | undefined;
   let stateDir: string | undefined;
@@ -100,6 +109,15 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
   let failures = 0;
   let saidWaiting = false;
   let scanRequest: string | undefined;
+  let watchTokens = watchLimit.burst;
+  let watchTokensAt = Date.now();
+  /** When the watch may next start a turn (-Infinity: now). */
+  const watchTurnAllowedAt = () => {
+    const now = Date.now();
+    watchTokens = Math.min(watchLimit.burst, watchTokens + (now - watchTokensAt) / watchLimit.refillMs);
+    watchTokensAt = now;
+    return watchTokens >= 1 ? -Infinity : now + (1 - watchTokens) * watchLimit.refillMs;
+  };
   let wake: (() => void) | undefined;
   let watch: ProcessWatch | undefined;
   let matchers: MatcherSet | undefined;
@@ -250,8 +268,18 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
       });
     });
 
-  const sleep = (until: number): Promise<void> => {
-    if (scanRequest !== undefined || o.signal.aborted) return Promise.resolve();
+  /** Until `until`, the stop, or a watch hit that may start a turn now (see WATCH_TURN_LIMIT). */
+  const sleep = async (until: number): Promise<void> => {
+    for (;;) {
+      if (o.signal.aborted || Date.now() >= until) return;
+      const spacedUntil = watchTurnAllowedAt();
+      if (scanRequest !== undefined && Date.now() >= spacedUntil) return;
+      await nap(scanRequest !== undefined ? Math.min(until, spacedUntil) : until);
+    }
+  };
+
+  /** One wait, ended early by the watch (`wake`) or the stop. */
+  const nap = (until: number): Promise<void> => {
     const ms = Math.max(0, until - Date.now());
     return new Promise<void>((resolve) => {
       const done = () => {
@@ -273,6 +301,10 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
       saidWaiting = false;
       const request = scanRequest;
       scanRequest = undefined;
+      if (request !== undefined) {
+        watchTurnAllowedAt(); // brings the bucket up to now
+        watchTokens = Math.max(0, watchTokens - 1);
+      }
       const outcome = await runTurn(request);
       let retryAt = Infinity;
       switch (outcome.kind) {

@@ -329,6 +329,49 @@ describe('runSupervisor() watching over its turns', () => {
       await s.stop();
     }
   });
+
+  it('limits the turns of an app that starts and quits in a loop; the first ones still come at once', async (t) => {
+    if (process.platform !== 'linux') return t.skip('the /proc process watch is Linux-only');
+    const name = `awflap${process.pid % 100000}`;
+    const s = await supervise(
+      { FAKE_TURNS: 'ok', FAKE_WATCH: name },
+      {
+        target: { os: 'linux', liveProcesses: true },
+        overrides: { watchMs: 100 },
+        watchTurnLimit: { burst: 2, refillMs: 1_500 },
+      },
+    );
+    const exe = join(s.dir, name);
+    await copyFile('/bin/sleep', exe);
+    try {
+      await s.logged((l) => l.msg === 'turn done');
+      await new Promise((r) => setTimeout(r, 400)); // the watch has its names and a baseline
+      const t0 = Date.now();
+      // Start and kill it every 250 ms for 4.5 s: ~36 starts and exits the watch sees.
+      while (Date.now() - t0 < 4_500) {
+        const p = spawn(exe, ['30'], { stdio: 'ignore' });
+        await new Promise((r) => setTimeout(r, 150));
+        p.kill('SIGKILL');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const hits = s.log.lines.filter((l) => l.msg === 'banned app started').length;
+      const requested = (await s.events()).filter((e) => e.event === 'turn' && e.scanRequest && e.at >= t0);
+      assert.ok(hits >= 6, `the watch saw the starts (${hits})`);
+      assert.ok(requested.length >= 2, `the watch kept asking for turns (${requested.length})`);
+      // A bucket of 2 that refills one per 1.5 s: in 4.8 s about 5 (29 without the limit), and no stretch of turns denser
+      // than the bucket allows (half a turn of slack for when the stand-in records its start).
+      const gaps = requested.slice(1).map((r, i) => r.at - requested[i]!.at);
+      const said = `${requested.length} turns for ${hits} starts (gaps ${gaps.join(', ')} ms)`;
+      assert.ok(requested.length <= 6, said);
+      assert.ok(requested[0]!.at - t0 < 2_000, `the first start got its turn at once (${requested[0]!.at - t0} ms)`);
+      for (let a = 0; a < requested.length; a++)
+        for (let b = a + 1; b < requested.length; b++)
+          assert.ok(b - a + 1 <= 2 + (requested[b]!.at - requested[a]!.at) / 1_500 + 0.5, `turns ${a + 1}–${b + 1}: ${said}`);
+    } finally {
+      await s.stop();
+    }
+  });
 });
 
 describe('appwacht run (the built CLI): the real supervisor and real turns', () => {
