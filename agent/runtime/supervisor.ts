@@ -10,6 +10,7 @@ import type { IntervalOverrides } from './intervals.js';
 import { startProcessWatch, watchMatchers, type ProcessWatch } from './process-watch.js';
 import { checkSchedule, nextWake, readSchedule, type Schedule } from './schedule.js';
 import { markStateStopped } from './state-file.js';
+import { TokenBucket } from './token-bucket.js';
 import { waitUntilNoTurn } from './turn-lock.js';
 import { TURN_LOCK_FILE, type FromTurn, type HelloMessage, type ResultMessage, type ToTurn } from './turn-protocol.js';
 
@@ -99,7 +100,7 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
   const budgetMs = o.turnBudgetMs ?? DEFAULT_TURN_BUDGET_MS;
   const memoryLimitMiB = o.turnMemoryLimitMiB ?? DEFAULT_TURN_MEMORY_LIMIT_MIB;
   const crashCapMs = Math.min(CRASH_BACKOFF.capMs, o.overrides?.retryMaxMs ?? Infinity);
-  const watchLimit = o.watchTurnLimit ?? WATCH_TURN_LIMIT;
+  const watchTurns = new TokenBucket(o.watchTurnLimit ?? WATCH_TURN_LIMIT);
 
   let lock: InstanceLock | undefined;
   let stateDir: string | undefined;
@@ -109,15 +110,6 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
   let failures = 0;
   let saidWaiting = false;
   let scanRequest: string | undefined;
-  let watchTokens = watchLimit.burst;
-  let watchTokensAt = Date.now();
-  /** When the watch may next start a turn (-Infinity: now). */
-  const watchTurnAllowedAt = () => {
-    const now = Date.now();
-    watchTokens = Math.min(watchLimit.burst, watchTokens + (now - watchTokensAt) / watchLimit.refillMs);
-    watchTokensAt = now;
-    return watchTokens >= 1 ? -Infinity : now + (1 - watchTokens) * watchLimit.refillMs;
-  };
   let wake: (() => void) | undefined;
   let watch: ProcessWatch | undefined;
   let matchers: MatcherSet | undefined;
@@ -271,10 +263,14 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
   /** Until `until`, the stop, or a watch hit that may start a turn now (see WATCH_TURN_LIMIT). */
   const sleep = async (until: number): Promise<void> => {
     for (;;) {
-      if (o.signal.aborted || Date.now() >= until) return;
-      const spacedUntil = watchTurnAllowedAt();
-      if (scanRequest !== undefined && Date.now() >= spacedUntil) return;
-      await nap(scanRequest !== undefined ? Math.min(until, spacedUntil) : until);
+      const now = Date.now();
+      if (o.signal.aborted || now >= until) return;
+      if (scanRequest === undefined) await nap(until);
+      else {
+        const allowedAt = watchTurns.availableAt(now);
+        if (now >= allowedAt) return;
+        await nap(Math.min(until, allowedAt));
+      }
     }
   };
 
@@ -301,10 +297,7 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
       saidWaiting = false;
       const request = scanRequest;
       scanRequest = undefined;
-      if (request !== undefined) {
-        watchTurnAllowedAt(); // brings the bucket up to now
-        watchTokens = Math.max(0, watchTokens - 1);
-      }
+      if (request !== undefined) watchTurns.take();
       const outcome = await runTurn(request);
       let retryAt = Infinity;
       switch (outcome.kind) {
