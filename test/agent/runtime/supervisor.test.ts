@@ -99,6 +99,15 @@ async function supervise(
   };
 }
 
+/** A supervisor whose stand-in turns watch one process name, and a copy of sleep under that name to start. */
+async function superviseWatching(prefix: string, over: Partial<SupervisorOptions>) {
+  const name = `${prefix}${process.pid % 100000}`;
+  const s = await supervise({ FAKE_TURNS: 'ok', FAKE_WATCH: name }, { target: { os: 'linux', liveProcesses: true }, ...over });
+  const exe = join(s.dir, name);
+  await copyFile('/bin/sleep', exe);
+  return { s, name, exe };
+}
+
 describe('runSupervisor() watching over its turns', () => {
   it('takes the instance lock after the first hello, hands each turn the schedule the last one answered, and stops cleanly', async () => {
     const s = await supervise({ FAKE_TURNS: 'ok', FAKE_NEXT_MS: '700' });
@@ -306,13 +315,7 @@ describe('runSupervisor() watching over its turns', () => {
 
   it('starts a turn with a scan request when the watch sees a watched process start', async (t) => {
     if (process.platform !== 'linux') return t.skip('the /proc process watch is Linux-only');
-    const name = `awfake${process.pid % 100000}`;
-    const s = await supervise(
-      { FAKE_TURNS: 'ok', FAKE_WATCH: name },
-      { target: { os: 'linux', liveProcesses: true }, overrides: { watchMs: 200 } },
-    );
-    const exe = join(s.dir, name);
-    await copyFile('/bin/sleep', exe);
+    const { s, name, exe } = await superviseWatching('awfake', { overrides: { watchMs: 200 } });
     let proc: ReturnType<typeof spawn> | undefined;
     try {
       await s.logged((l) => l.msg === 'turn done');
@@ -332,17 +335,10 @@ describe('runSupervisor() watching over its turns', () => {
 
   it('limits the turns of an app that starts and quits in a loop; the first ones still come at once', async (t) => {
     if (process.platform !== 'linux') return t.skip('the /proc process watch is Linux-only');
-    const name = `awflap${process.pid % 100000}`;
-    const s = await supervise(
-      { FAKE_TURNS: 'ok', FAKE_WATCH: name },
-      {
-        target: { os: 'linux', liveProcesses: true },
-        overrides: { watchMs: 100 },
-        watchTurnLimit: { burst: 2, refillMs: 1_500 },
-      },
-    );
-    const exe = join(s.dir, name);
-    await copyFile('/bin/sleep', exe);
+    const { s, exe } = await superviseWatching('awflap', {
+      overrides: { watchMs: 100 },
+      watchTurnLimit: { burst: 2, refillMs: 1_500 },
+    });
     try {
       await s.logged((l) => l.msg === 'turn done');
       await new Promise((r) => setTimeout(r, 400)); // the watch has its names and a baseline
