@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import type { Policy } from '../../protocol/index.js';
 import type { ServerInfo } from '../../server/start.js';
+import { LineWaiters, type Exit } from '../helpers/line-waiters.js';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
 export const BIN = join(REPO, 'bin', 'appwacht.js');
@@ -245,7 +246,7 @@ export interface AgentProcess {
   log: LogLine[];
   stderr(): string;
   waitForLog(what: string, match: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<Exit>;
   /** SIGTERM to the supervisor (it stops its turn), then the exit. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGKILL to the whole process group (supervisor and turn, as a session logout or `kill -9 -<pgid>` does), then the exit. */
@@ -322,9 +323,9 @@ export function agentEnv(e: AgentEnv): NodeJS.ProcessEnv {
 export function spawnAgent(args: string[], env: NodeJS.ProcessEnv, command?: { file: string; args: string[] }): AgentProcess {
   const [file, argv] = command ? [command.file, command.args] : [process.execPath, [BIN, ...args]];
   const child = spawn(file, argv, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const log: LogLine[] = [];
   let stderr = '';
-  const waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  const exited = new Promise<Exit>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const log = new LineWaiters<LogLine>(exited);
   createInterface({ input: child.stderr! }).on('line', (line) => {
     stderr += line + '\n';
     let parsed: LogLine;
@@ -334,42 +335,15 @@ export function spawnAgent(args: string[], env: NodeJS.ProcessEnv, command?: { f
       parsed = { raw: line };
     }
     log.push(parsed);
-    for (const w of [...waiters]) {
-      if (!w.match(parsed)) continue;
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(parsed);
-    }
   });
   child.stdout!.resume();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
   return {
     child,
-    log,
+    log: log.lines,
     stderr: () => stderr,
     exited,
-    waitForLog(what, match, timeoutMs = 30_000) {
-      const seen = log.find(match);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`timed out waiting for log "${what}"; log tail:\n${stderr.slice(-3000)}`)),
-          timeoutMs,
-        );
-        waiters.push({
-          match,
-          resolve: (l) => {
-            clearTimeout(timer);
-            resolve(l);
-          },
-        });
-        void exited.then(({ code, signal }) => {
-          clearTimeout(timer);
-          reject(new Error(`agent exited (${code ?? signal}) before "${what}"; log tail:\n${stderr.slice(-3000)}`));
-        });
-      });
-    },
+    waitForLog: (what, match, timeoutMs = 30_000) =>
+      log.waitFor(match, timeoutMs, (why) => `agent ${why} waiting for log "${what}"; log tail:\n${stderr.slice(-3000)}`),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;

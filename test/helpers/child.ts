@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { LineWaiters, type Exit } from './line-waiters.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -10,7 +11,7 @@ export interface LineChild {
   stderr: () => string;
   /** Resolves with the first line matching, rejects when the child exits first or after `timeoutMs`. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<Exit>;
   /** SIGKILL and wait until the OS has reaped it. */
   kill(): Promise<void>;
 }
@@ -21,53 +22,28 @@ export function spawnTs(script: string, args: string[], env: NodeJS.ProcessEnv =
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: string[] = [];
-  let partial = '';
   let err = '';
-  const waiters: { pattern: RegExp; resolve: (l: string) => void }[] = [];
+  const exited = new Promise<Exit>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const lines = new LineWaiters<string>(exited);
+  let partial = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     partial += chunk;
     const parts = partial.split('\n');
     partial = parts.pop()!;
-    for (const line of parts) {
-      lines.push(line);
-      for (const w of [...waiters]) {
-        if (!w.pattern.test(line)) continue;
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
+    for (const line of parts) lines.push(line);
   });
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal })),
-  );
   return {
     child,
-    lines,
+    lines: lines.lines,
     stderr: () => err,
     exited,
-    waitFor(pattern, timeoutMs = 30_000) {
-      const seen = lines.find((l) => pattern.test(l));
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`timed out waiting for ${pattern}; stderr: ${err.slice(-500)}`)),
-          timeoutMs,
-        );
-        waiters.push({
-          pattern,
-          resolve: (l) => {
-            clearTimeout(timer);
-            resolve(l);
-          },
-        });
-        void exited.then(({ code, signal }) => {
-          clearTimeout(timer);
-          reject(new Error(`child exited (${code ?? signal}) before ${pattern}; stderr: ${err.slice(-500)}`));
-        });
-      });
-    },
+    waitFor: (pattern, timeoutMs = 30_000) =>
+      lines.waitFor(
+        (l) => pattern.test(l),
+        timeoutMs,
+        (why) => `child ${why} waiting for ${pattern}; stderr: ${err.slice(-500)}`,
+      ),
     async kill() {
       child.kill('SIGKILL');
       await exited;
