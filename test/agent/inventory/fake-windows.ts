@@ -3,17 +3,17 @@
  * It answers each exact command line with a fixture file from test/fixtures/windows/ and records every call, so tests
  * can assert what the collectors would run on Windows. Used by the Windows tests and to (re)build raw-inventory.json:
  *
- *     node --import tsx test/agent/inventory/windows/fake-windows.ts --write
+ *     node --import tsx test/agent/inventory/fake-windows.ts --write
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SourceError } from '../../../../agent/errors.js';
-import { PROVISIONED_SCRIPT, createAppxSource, packagesScript } from '../../../../agent/inventory/sources/appx.js';
-import { createRegistrySource } from '../../../../agent/inventory/sources/registry.js';
-import type { Runner } from '../../../../agent/inventory/sources/windows-commands.js';
-import type { RawInventory } from '../../../../agent/inventory/index.js';
+import { SourceError } from '../../../agent/errors.js';
+import { PROVISIONED_SCRIPT, createAppxSource, packagesScript } from '../../../agent/inventory/sources/appx.js';
+import { createRegistrySource } from '../../../agent/inventory/sources/registry.js';
+import type { Runner } from '../../../agent/inventory/sources/windows-commands.js';
+import type { RawInventory } from '../../../agent/inventory/index.js';
 
-export const FIXTURES = fileURLToPath(new URL('../../../fixtures/windows/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../../fixtures/windows/', import.meta.url));
 export const fixtureText = (name: string) => readFileSync(FIXTURES + name, 'utf8');
 
 export const SYSTEM_ROOT = 'C:\\Windows';

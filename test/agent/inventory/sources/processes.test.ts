@@ -4,7 +4,7 @@ import { copyFile, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { listWithPsList, parseProcesses, processName, processSource } from '../../../agent/inventory/sources/processes.js';
+import { listWithPsList, parseProcesses, processName, processSource } from '../../../../agent/inventory/sources/processes.js';
 
 const live = { os: 'linux' as const, root: '/', live: true };
 

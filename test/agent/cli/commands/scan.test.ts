@@ -4,10 +4,10 @@ import { spawn, execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Finding, Policy } from '../../../protocol/index.js';
-import { catalog } from '../../../agent/catalog/index.js';
-import { loadDefaultPolicy } from '../../../agent/policy/default-policy.js';
-import { REPO, runCli } from '../../helpers/cli.js';
+import type { Finding, Policy } from '../../../../protocol/index.js';
+import { catalog } from '../../../../agent/catalog/index.js';
+import { loadDefaultPolicy } from '../../../../agent/policy/default-policy.js';
+import { REPO, runCli } from '../../../helpers/cli.js';
 
 const FIXTURES = join(REPO, 'test', 'fixtures');
 let dir: string;

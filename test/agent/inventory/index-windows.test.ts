@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { parseRawInventory, validateRawInventory } from '../../../../agent/inventory/index.js';
-import type { InstalledApp, Inventory } from '../../../../agent/inventory/index.js';
+import { parseRawInventory, validateRawInventory } from '../../../agent/inventory/index.js';
+import type { InstalledApp, Inventory } from '../../../agent/inventory/index.js';
 import { ANNA_SID, buildRawInventory, FIXTURES } from './fake-windows.js';
 
 // Replays the Windows capture test/fixtures/windows/raw-inventory.json (an elevated agent running as SYSTEM on a

@@ -9,7 +9,7 @@ import {
   parseDesktopEntry,
   splitExec,
 } from '../../../../agent/inventory/sources/desktop-entry-parse.js';
-import { emptyRoot, LAPTOP, mkfifo, put, scan } from './fixture.js';
+import { emptyRoot, LAPTOP, mkfifo, put, scan } from './linux-fixture.js';
 
 describe('parseDesktopEntry()', () => {
   const cases: { name: string; text: string; error?: RegExp; check?: (e: ReturnType<typeof parseDesktopEntry>) => void }[] = [

@@ -10,7 +10,7 @@ import {
   PROVISIONED_SCRIPT,
 } from '../../../../agent/inventory/sources/appx.js';
 import type { RawAppx } from '../../../../agent/inventory/sources/appx.js';
-import { fakeRunner, fixtureText, key, POWERSHELL, PS_ARGS, SYSTEM_ROOT, systemMachine, WHOAMI } from './fake-windows.js';
+import { fakeRunner, fixtureText, key, POWERSHELL, PS_ARGS, SYSTEM_ROOT, systemMachine, WHOAMI } from '../fake-windows.js';
 
 // PowerShell and Get-AppxPackage do not exist on this Linux machine: the parser runs on a recorded JSON shape
 // (see test/fixtures/windows/README.md) and the collector against a fake runner that answers exact command lines.

@@ -24,7 +24,7 @@ import {
   SYSTEM_ROOT,
   systemMachine,
   WHOAMI,
-} from './fake-windows.js';
+} from '../fake-windows.js';
 
 // reg.exe and whoami.exe do not exist on this Linux machine: parsers run on recorded dumps (see
 // test/fixtures/windows/README.md) and the collector runs against a fake runner that answers each exact command line.

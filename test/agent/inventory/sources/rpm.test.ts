@@ -4,7 +4,7 @@ import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseRpmOutput, QUERY_FORMAT, rpmSource } from '../../../../agent/inventory/sources/rpm.js';
-import { ctx, emptyRoot, put, scan } from './fixture.js';
+import { ctx, emptyRoot, put, scan } from './linux-fixture.js';
 
 function hasTool(name: string): boolean {
   try {

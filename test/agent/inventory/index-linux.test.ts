@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { collectRawInventory, parseRawInventory, validateRawInventory } from '../../../../agent/inventory/index.js';
+import { collectRawInventory, parseRawInventory, validateRawInventory } from '../../../agent/inventory/index.js';
 
 // Real smoke tests: the Linux sources and the process source on the machine the tests run on.
 const onLinux = process.platform === 'linux';

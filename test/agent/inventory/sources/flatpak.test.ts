@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { flatpakSource, parseFlatpak } from '../../../../agent/inventory/sources/flatpak.js';
 import { parseMetaInfo } from '../../../../agent/inventory/sources/metainfo.js';
-import { emptyRoot, LAPTOP, laptopCopy, put, scan } from './fixture.js';
+import { emptyRoot, LAPTOP, laptopCopy, put, scan } from './linux-fixture.js';
 
 const TELEGRAM_APP = 'var/lib/flatpak/app/org.telegram.desktop';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { collectRawInventory, parseRawInventory } from '../../../../agent/inventory/index.js';
 import { dpkgSource, maintainerName, parseDeb822, parseDpkgStatus } from '../../../../agent/inventory/sources/dpkg.js';
-import { emptyRoot, LAPTOP, mkfifo, put, scan } from './fixture.js';
+import { emptyRoot, LAPTOP, mkfifo, put, scan } from './linux-fixture.js';
 
 const STATUS = path.join(LAPTOP, 'var/lib/dpkg/status');
 

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import { listHomes, parsePasswd } from '../../../../agent/inventory/sources/homes.js';
 import { RootFs } from '../../../../agent/inventory/sources/rootfs.js';
-import { emptyRoot, isRoot, LAPTOP, put } from './fixture.js';
+import { emptyRoot, isRoot, LAPTOP, put } from './linux-fixture.js';
 
 describe('parsePasswd()', () => {
   it('keeps people (uid 0 and 1000–60000) and skips system accounts, nobody and malformed lines', () => {

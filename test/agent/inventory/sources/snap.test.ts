@@ -3,7 +3,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseSnaps, snapSource } from '../../../../agent/inventory/sources/snap.js';
-import { emptyRoot, LAPTOP, laptopCopy, put, scan } from './fixture.js';
+import { emptyRoot, LAPTOP, laptopCopy, put, scan } from './linux-fixture.js';
 
 describe('snap source on the fixture laptop', () => {
   it('lists app snaps with snap name, title, version and launcher; not the base snap', async () => {
