@@ -5,3 +5,4 @@ export * from './enrollment.js';
 export * from './report.js';
 export * from './api.js';
 export * from './signing.js';
+export * from './ladder.js';

@@ -40,8 +40,26 @@ export const Escalation = z.strictObject({
     .int()
     .min(1)
     .max(24 * 90),
+  // The fields below are optional so that policies written before them still parse; ESCALATION_DEFAULTS fills them.
+  /** Days between reminder mails while a device is overdue and not yet blocked; 0 sends none. */
+  reminderEveryDays: z.number().int().min(0).max(90).optional(),
+  /**
+   * Whether a stale device counts as non-compliant (its ladder starts when it became stale). True by default:
+   * stopping the agent must be no way out.
+   */
+  staleCountsAsViolation: z.boolean().optional(),
+  /** A device whose scans cannot tell (status `unknown`) counts as non-compliant after this many hours. */
+  unknownAfterHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .optional(),
 });
 export type Escalation = z.infer<typeof Escalation>;
+
+/** What an absent optional escalation field means. */
+export const ESCALATION_DEFAULTS = { reminderEveryDays: 3, staleCountsAsViolation: true, unknownAfterHours: 24 } as const;
 
 export const Policy = z.strictObject({
   schema: z.literal(1),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IsoDateTime, Scope, Slug, SourceKind } from './common.js';
+import { LadderView } from './ladder.js';
 import { RuleAction } from './policy.js';
 
 /** Which identifier made the match: exact ids come before anchored names. */
@@ -92,5 +93,7 @@ export const ReportAck = z.strictObject({
   reportId: z.uuid(),
   /** false when this id was stored before (a retry): still a success for the agent. */
   stored: z.boolean(),
+  /** Where the device stands on the escalation ladder after this report (absent for a replay). */
+  ladder: LadderView.optional(),
 });
 export type ReportAck = z.infer<typeof ReportAck>;
