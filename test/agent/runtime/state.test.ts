@@ -4,11 +4,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadDefaultPolicy } from '../../../agent/policy/default-policy.js';
-import { enrollmentBackoff, loopIntervals, parseSeconds, reportBackoff } from '../../../agent/runtime/intervals.js';
 import { RUNTIME_STATE_FILE, RuntimeStateStore, readRuntimeState } from '../../../agent/runtime/state.js';
 import { memoryLogger } from '../../../agent/log.js';
-import { DEFAULT_BACKOFF } from '../../../agent/report/backoff.js';
 
 let dir: string;
 before(async () => {
@@ -125,45 +122,4 @@ describe('readRuntimeState (appwacht status)', () => {
     assert.equal(read.status, 'unreadable');
     assert.equal(await readFile(join(d, RUNTIME_STATE_FILE), 'utf8'), 'garbage', 'status leaves the agent’s file alone');
   });
-});
-
-describe('loop intervals', () => {
-  const policy = loadDefaultPolicy();
-
-  it('come from the policy unless overridden', () => {
-    assert.deepEqual(loopIntervals(policy), {
-      scanMs: 15 * 60_000,
-      refreshMs: 60 * 60_000,
-      heartbeatMs: 60 * 60_000,
-      refreshRetryMs: 5 * 60_000,
-    });
-    assert.deepEqual(loopIntervals(policy, { scanMs: 500, refreshMs: 2_000, retryMaxMs: 1_000 }), {
-      scanMs: 500,
-      refreshMs: 2_000,
-      heartbeatMs: 60 * 60_000,
-      refreshRetryMs: 1_000,
-    });
-    assert.equal(loopIntervals(policy, { refreshMs: 1_000 }).refreshRetryMs, 1_000, 'never later than a regular refresh');
-  });
-
-  it('a retry cap shortens report and enrollment backoff; without one the defaults stand', () => {
-    assert.deepEqual(reportBackoff({}), DEFAULT_BACKOFF);
-    assert.deepEqual(reportBackoff({ retryMaxMs: 300 }), { baseMs: 300, capMs: 300 });
-    assert.deepEqual(reportBackoff({ retryMaxMs: 60_000 }), { baseMs: 5_000, capMs: 60_000 });
-    assert.equal(enrollmentBackoff({}), undefined);
-    assert.deepEqual(enrollmentBackoff({ retryMaxMs: 2_000 }), { baseMs: 2_000, capMs: 2_000 });
-  });
-
-  for (const [text, expected] of [
-    ['2', 2_000],
-    ['0.25', 250],
-    [' 90 ', 90_000],
-    [undefined, undefined],
-  ] as const) {
-    it(`parseSeconds(${JSON.stringify(text)}) = ${expected}`, () => assert.equal(parseSeconds(text, '--x'), expected));
-  }
-  for (const bad of ['0', '-1', 'abc', '', '1e9', 'Infinity']) {
-    it(`parseSeconds refuses ${JSON.stringify(bad)} and names the flag`, () =>
-      assert.throws(() => parseSeconds(bad, '--scan-interval'), /--scan-interval must be a number of seconds/));
-  }
 });
