@@ -19,11 +19,7 @@ import { HttpError } from './errors.js';
 import { ADMIN_PREFIX } from './plugins/auth.js';
 import { registerJsonParser } from './plugins/json-body.js';
 import { createMetrics, instrument } from './plugins/metrics.js';
-import { adminAuditRoutes } from './routes/admin/audit.js';
-import { adminDeviceRoutes } from './routes/admin/devices.js';
-import { adminPolicyRoutes } from './routes/admin/policies.js';
-import { sessionRoutes } from './routes/admin/session.js';
-import { adminTokenRoutes } from './routes/admin/tokens.js';
+import { adminApi } from './routes/admin/index.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policy.js';
@@ -186,14 +182,13 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   await app.register(enrollRoutes(ctx));
   await app.register(policyRoutes(ctx));
   await app.register(reportRoutes(ctx));
-  await app.register(sessionRoutes(ctx));
-  await app.register(adminPolicyRoutes(ctx));
-  await app.register(adminDeviceRoutes(ctx));
-  await app.register(adminAuditRoutes(ctx));
-  await app.register(adminTokenRoutes(ctx));
+  // Every admin route lives in this one plugin, which carries authentication and CSRF (see routes/admin/index.ts).
+  const admin = adminApi(ctx);
+  await app.register(admin.plugin);
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
 
   const pruner = deps.pruneOnTimer ? startPruner(ctx, app.log) : null;
+  app.addHook('onReady', async () => admin.check(routes));
   app.addHook('onClose', async () => {
     pruner?.stop();
     await ingest.close();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
-import { ADMIN_PREFIX, csrfForSessions, requireAdmin } from '../../plugins/auth.js';
+import { ADMIN_PREFIX } from '../../plugins/auth.js';
 import { errors, LimitParam } from '../schemas.js';
 
 const AuditItem = z.object({
@@ -15,8 +15,6 @@ const AuditItem = z.object({
 
 export function adminAuditRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('onRequest', requireAdmin(ctx));
-    app.addHook('onRequest', csrfForSessions);
     app.get(
       `${ADMIN_PREFIX}/audit`,
       {

@@ -4,7 +4,7 @@ import { IsoDateTime, OsName, Slug } from '../../../protocol/common.js';
 import type { AppContext } from '../../context.js';
 import type { DeviceRow } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
-import { ADMIN_PREFIX, csrfForSessions, requireAdmin } from '../../plugins/auth.js';
+import { ADMIN_PREFIX } from '../../plugins/auth.js';
 import { DEVICE_SORTS, type DeviceKey, type DeviceSort } from '../../repositories/devices.js';
 import type { DeviceApp } from '../schemas.js';
 import { csvList, DeviceStatusSchema, DeviceSummary, errors, LimitParam, ReportHistoryItem } from '../schemas.js';
@@ -85,9 +85,6 @@ const ListQuery = z.strictObject({
 
 export function adminDeviceRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('onRequest', requireAdmin(ctx));
-    app.addHook('onRequest', csrfForSessions);
-
     app.get(
       `${ADMIN_PREFIX}/devices`,
       {

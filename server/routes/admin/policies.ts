@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Policy, SignedPolicy } from '../../../protocol/policy.js';
 import type { AppContext } from '../../context.js';
 import { notFound } from '../../errors.js';
-import { ADMIN_PREFIX, csrfForSessions, requireAdmin } from '../../plugins/auth.js';
+import { ADMIN_PREFIX } from '../../plugins/auth.js';
 import { PolicyDraft } from '../../services/policy-store.js';
 import { errors, LimitParam } from '../schemas.js';
 
@@ -27,9 +27,6 @@ export function adminPolicyRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     signed,
   });
   return async (app) => {
-    app.addHook('onRequest', requireAdmin(ctx));
-    app.addHook('onRequest', csrfForSessions);
-
     app.get(
       `${ADMIN_PREFIX}/policies`,
       {

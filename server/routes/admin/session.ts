@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { HttpError } from '../../errors.js';
-import { ADMIN_PREFIX, csrfForSessions, requireAdmin, SESSION_COOKIE } from '../../plugins/auth.js';
+import { ADMIN_PREFIX, SESSION_COOKIE } from '../../plugins/auth.js';
 import { hashPassword, hashToken, newToken, verifyPassword } from '../../services/secrets.js';
 import { errors } from '../schemas.js';
 
@@ -14,13 +14,15 @@ const SessionInfo = z.object({
   expiresAt: z.string().nullable(),
 });
 
-export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
-  const cookieOpts = () => ({
-    path: ADMIN_PREFIX,
-    httpOnly: true,
-    sameSite: 'strict' as const,
-    secure: ctx.config.tls !== null,
-  });
+const cookieOpts = (ctx: AppContext) => ({
+  path: ADMIN_PREFIX,
+  httpOnly: true,
+  sameSite: 'strict' as const,
+  secure: ctx.config.tls !== null,
+});
+
+/** The one admin route without credentials (registered outside the authenticated context, see index.ts). */
+export function loginRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       `${ADMIN_PREFIX}/login`,
@@ -58,16 +60,20 @@ export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           target: null,
           details: { ip: req.ip },
         });
-        reply.setCookie(SESSION_COOKIE, session, { ...cookieOpts(), maxAge: ctx.config.sessionHours * 3600 });
-        const csrfToken = reply.generateCsrf({ ...cookieOpts(), userInfo: sessionHash });
+        reply.setCookie(SESSION_COOKIE, session, { ...cookieOpts(ctx), maxAge: ctx.config.sessionHours * 3600 });
+        const csrfToken = reply.generateCsrf({ ...cookieOpts(ctx), userInfo: sessionHash });
         return { username: admin.username, via: 'session' as const, csrfToken, expiresAt: new Date(expiresAt).toISOString() };
       },
     );
+  };
+}
 
+/** Who am I, password, logout: authenticated (and CSRF-checked) by the admin plugin around them. */
+export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
+  return async (app) => {
     app.get(
       `${ADMIN_PREFIX}/session`,
       {
-        onRequest: requireAdmin(ctx),
         schema: {
           tags: ['admin'],
           summary: 'Who am I; a fresh CSRF token for a session',
@@ -76,7 +82,7 @@ export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
       async (req, reply) => {
         const a = req.admin!;
-        const csrfToken = a.via === 'session' ? reply.generateCsrf({ ...cookieOpts(), userInfo: a.sessionHash! }) : null;
+        const csrfToken = a.via === 'session' ? reply.generateCsrf({ ...cookieOpts(ctx), userInfo: a.sessionHash! }) : null;
         return { username: a.username, via: a.via, csrfToken, expiresAt: null };
       },
     );
@@ -84,7 +90,6 @@ export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       `${ADMIN_PREFIX}/password`,
       {
-        onRequest: [requireAdmin(ctx), csrfForSessions],
         config: { rateLimit: { max: ctx.config.rateLimits.loginPerMinute, timeWindow: 60_000 } },
         schema: {
           tags: ['admin'],
@@ -114,7 +119,6 @@ export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     app.post(
       `${ADMIN_PREFIX}/logout`,
       {
-        onRequest: [requireAdmin(ctx), csrfForSessions],
         schema: { tags: ['admin'], summary: 'End the session', response: { 204: z.null(), ...errors(401, 403) } },
       },
       async (req, reply) => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
 import { notFound } from '../../errors.js';
-import { ADMIN_PREFIX, csrfForSessions, requireAdmin } from '../../plugins/auth.js';
+import { ADMIN_PREFIX } from '../../plugins/auth.js';
 import { hashToken, newToken } from '../../services/secrets.js';
 import { errors } from '../schemas.js';
 
@@ -18,9 +18,6 @@ const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toIS
 
 export function adminTokenRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('onRequest', requireAdmin(ctx));
-    app.addHook('onRequest', csrfForSessions);
-
     app.get(
       `${ADMIN_PREFIX}/tokens`,
       {
