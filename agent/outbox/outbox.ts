@@ -1,9 +1,8 @@
 import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Report } from '../../protocol/index.js';
+import { Report, describeIssues } from '../../protocol/index.js';
 import { AppwachtError, describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { describeIssues } from '../policy/policy-file.js';
 import { StateFileError, readJsonState, writeFileAtomic } from '../state/files.js';
 import { DEFAULT_LIMITS, planCompaction, type OutboxLimits } from './compaction.js';
 

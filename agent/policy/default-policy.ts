@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Policy } from '../../protocol/index.js';
+import { Policy, describeIssues } from '../../protocol/index.js';
 import { getCatalogApp } from '../catalog/index.js';
 import { AppwachtError } from '../errors.js';
 
@@ -43,10 +43,11 @@ export function parseDefaultPolicy(text: string, origin = FILE): Policy {
     });
   }
   const result = Policy.safeParse(json);
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
-    throw new DefaultPolicyError('DEFAULT_POLICY_INVALID', `${origin} is not a valid policy: ${issues}`);
-  }
+  if (!result.success)
+    throw new DefaultPolicyError(
+      'DEFAULT_POLICY_INVALID',
+      `${origin} is not a valid policy: ${describeIssues(result.error, Infinity)}`,
+    );
   const unknown = result.data.rules.filter((r) => r.app !== undefined && !getCatalogApp(r.app)).map((r) => r.app);
   if (unknown.length)
     throw new DefaultPolicyError(

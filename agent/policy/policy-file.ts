@@ -1,16 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import type { z } from 'zod';
-import { Policy } from '../../protocol/index.js';
+import { Policy, describeIssues } from '../../protocol/index.js';
 import { AppwachtError } from '../errors.js';
 
 export class PolicyFileError extends AppwachtError {}
-
-/** Zod's issues as one readable line each, with the path into the document. */
-export function describeIssues(error: z.ZodError, max = 5): string {
-  const lines = error.issues.slice(0, max).map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
-  if (error.issues.length > max) lines.push(`… ${error.issues.length - max} more`);
-  return lines.join('; ');
-}
 
 /** Parses and validates policy JSON; the error says what is wrong and where. */
 export function parsePolicyJson(text: string, origin: string): Policy {

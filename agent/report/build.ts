@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Report, type ComplianceState, type Finding, type SourceStatus } from '../../protocol/index.js';
+import { Report, describeIssues, type ComplianceState, type Finding, type SourceStatus } from '../../protocol/index.js';
 import { AppwachtError } from '../errors.js';
 import type { SourceReport } from '../inventory/index.js';
-import { describeIssues } from '../policy/policy-file.js';
 
 /** What the report needs from an evaluation; `evaluate()` returns a superset of this. */
 export interface EvaluationSummary {

@@ -5,6 +5,7 @@ import {
   EnrollResponse,
   Report,
   ReportAck,
+  describeIssues,
   SignedPolicy,
   type EnrollRequest as EnrollRequestType,
   type EnrollResponse as EnrollResponseType,
@@ -12,7 +13,6 @@ import {
   type ReportAck as ReportAckType,
   type SignedPolicy as SignedPolicyType,
 } from '../../protocol/index.js';
-import { describeIssues } from '../policy/policy-file.js';
 import { AGENT_VERSION } from '../version.js';
 import { ServerError, type Fetch } from './errors.js';
 
