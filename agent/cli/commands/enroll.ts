@@ -6,6 +6,7 @@ import { createServerConnection } from '../../enroll/enroll.js';
 import { collectHostFacts } from '../../enroll/host-facts.js';
 import { createFileTokenStore } from '../../enroll/token-store.js';
 import { UsageError } from '../../errors.js';
+import { ensureStateFolder } from '../../state/folder.js';
 import { createLogger } from '../../log.js';
 import { ServerError } from '../../transport/errors.js';
 import { createHttpTransport } from '../../transport/http.js';
@@ -132,6 +133,8 @@ Exit codes: 0 enrolled, 2 error.
       if (!config.serverUrl) throw new UsageError(T.noServer[ctx.lang]);
       if (!config.enrollmentSecret) throw new UsageError(T.noSecret[ctx.lang]);
 
+      // Before the server hands out a token: a folder someone else owns or can write into would expose it.
+      await ensureStateFolder(config.stateDir);
       const transport = await createHttpTransport({ caFile: config.caFile, proxy: config.proxy, env: ctx.env });
       let credentials;
       try {
