@@ -1,7 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { HostFacts } from '../../protocol/enrollment.js';
-import type { Database, DeviceRow, DeviceStatus } from '../db/schema.js';
+import type { Finding } from '../../protocol/report.js';
+import type { Database, DeviceAppsTable, DeviceRow, DeviceStatus } from '../db/schema.js';
+
+export type Evidence = Finding['evidence'];
+
+/** device_apps.evidence holds the sorted evidence kinds comma-joined; only the repositories see that form. */
+export function encodeEvidence(evidence: Evidence): string {
+  return [...evidence].sort().join(',');
+}
+function decodeEvidence(column: string): Evidence {
+  return column.split(',') as Evidence;
+}
+
+/** A device_apps row as the repositories hand it out: evidence decoded. */
+export type DeviceAppRow = Omit<DeviceAppsTable, 'evidence'> & { evidence: Evidence };
 
 export const DEVICE_SORTS = ['lastSeen', 'hostname', 'enrolledAt', 'status'] as const;
 export type DeviceSort = (typeof DEVICE_SORTS)[number];
@@ -137,9 +151,15 @@ export function devicesRepo(db: Kysely<Database>) {
         .execute();
     },
 
-    async appsOf(deviceIds: string[]) {
+    async appsOf(deviceIds: string[]): Promise<DeviceAppRow[]> {
       if (deviceIds.length === 0) return [];
-      return db.selectFrom('device_apps').selectAll().where('device_id', 'in', deviceIds).orderBy('rule_id').execute();
+      const rows = await db
+        .selectFrom('device_apps')
+        .selectAll()
+        .where('device_id', 'in', deviceIds)
+        .orderBy('rule_id')
+        .execute();
+      return rows.map((r) => ({ ...r, evidence: decodeEvidence(r.evidence) }));
     },
 
     sortValue(row: DeviceRow, sort: DeviceSort): string | number {

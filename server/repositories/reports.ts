@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Updateable } from 'kysely';
 import type { Report } from '../../protocol/report.js';
+import { encodeEvidence } from './devices.js';
 import type { Database, DeviceAppsTable, DeviceRow, DevicesTable, DeviceStatus, ReportRow } from '../db/schema.js';
 
 export interface BatchItem {
@@ -37,7 +38,7 @@ const isFailing = (s: DeviceStatus) => s === 'warning' || s === 'violation';
 /** Identifies the current findings: equal keys mean device_apps need no rewrite (the common heartbeat). */
 export function findingsKey(report: Report): string {
   return report.findings
-    .map((f) => `${f.ruleId}|${f.appId}|${f.action}|${[...f.evidence].sort().join(',')}`)
+    .map((f) => `${f.ruleId}|${f.appId}|${f.action}|${encodeEvidence(f.evidence)}`)
     .sort()
     .join(';');
 }
@@ -253,7 +254,7 @@ function appRows(deviceId: string, report: Report, firstSeen: (ruleId: string) =
       app_id: f.appId,
       name: f.name,
       action: f.action,
-      evidence: [...f.evidence].sort().join(','),
+      evidence: encodeEvidence(f.evidence),
       first_seen_at: firstSeen(f.ruleId),
     }));
 }

@@ -3,8 +3,6 @@ import { AgentRoutes } from '../../protocol/api.js';
 import { EnrollRequest, EnrollResponse } from '../../protocol/enrollment.js';
 import type { AppContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { auditRepo } from '../repositories/audit.js';
-import { devicesRepo } from '../repositories/devices.js';
 import { hashToken, newToken, secretsEqual } from '../services/secrets.js';
 import { errors } from './schemas.js';
 
@@ -28,9 +26,9 @@ export function enrollRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         }
         const token = newToken('device');
         const now = ctx.now();
-        const { id, reenrolled } = await ctx.handle.db.transaction().execute(async (trx) => {
-          const r = await devicesRepo(trx).enroll(req.body.host, hashToken(token), now);
-          await auditRepo(trx).append({
+        const { id, reenrolled } = await ctx.tx(async (repos) => {
+          const r = await repos.devices.enroll(req.body.host, hashToken(token), now);
+          await repos.audit.append({
             at: now,
             actor: `device:${r.id}`,
             action: r.reenrolled ? 'device.reenroll' : 'device.enroll',

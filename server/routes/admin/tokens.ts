@@ -52,29 +52,23 @@ export function adminTokenRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         const token = newToken('admin');
         const now = ctx.now();
         const id = randomUUID();
-        await ctx.handle.db.transaction().execute(async (trx) => {
-          await trx
-            .insertInto('api_tokens')
-            .values({
-              id,
-              name: req.body.name,
-              token_hash: hashToken(token),
-              admin_id: req.admin!.adminId,
-              created_at: now,
-              last_used_at: null,
-              revoked_at: null,
-            })
-            .execute();
-          await trx
-            .insertInto('audit_log')
-            .values({
-              at: now,
-              actor: req.admin!.actor,
-              action: 'token.create',
-              target: `token:${id}`,
-              details: JSON.stringify({ name: req.body.name }),
-            })
-            .execute();
+        await ctx.tx(async (repos) => {
+          await repos.tokens.create({
+            id,
+            name: req.body.name,
+            token_hash: hashToken(token),
+            admin_id: req.admin!.adminId,
+            created_at: now,
+            last_used_at: null,
+            revoked_at: null,
+          });
+          await repos.audit.append({
+            at: now,
+            actor: req.admin!.actor,
+            action: 'token.create',
+            target: `token:${id}`,
+            details: { name: req.body.name },
+          });
         });
         return reply
           .code(201)
