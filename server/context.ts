@@ -5,6 +5,7 @@ import type { Metrics } from './plugins/metrics.js';
 import { adminsRepo, apiTokensRepo, sessionsRepo } from './repositories/admins.js';
 import { auditRepo } from './repositories/audit.js';
 import { devicesRepo } from './repositories/devices.js';
+import { enrollmentRequestsRepo } from './repositories/enrollment-requests.js';
 import { policiesRepo } from './repositories/policies.js';
 import { reportsRepo } from './repositories/reports.js';
 import type { ServerSecrets } from './services/bootstrap.js';
@@ -21,6 +22,7 @@ export interface Repos {
   sessions: ReturnType<typeof sessionsRepo>;
   tokens: ReturnType<typeof apiTokensRepo>;
   policies: ReturnType<typeof policiesRepo>;
+  enrollmentRequests: ReturnType<typeof enrollmentRequestsRepo>;
 }
 
 /**
@@ -51,6 +53,7 @@ export function createRepos(db: Kysely<Database>): Repos {
     sessions: sessionsRepo(db),
     tokens: apiTokensRepo(db),
     policies: policiesRepo(db),
+    enrollmentRequests: enrollmentRequestsRepo(db),
   };
 }
 

@@ -44,30 +44,46 @@ export interface DeviceListQuery extends DeviceFilter {
   after?: DeviceKey;
 }
 
+const hostColumns = (host: HostFacts, now: number) => ({
+  hostname: host.hostname,
+  os: host.os,
+  os_version: host.osVersion,
+  os_user: host.osUser,
+  agent_version: host.agentVersion,
+  last_seen_at: now,
+});
+
 export function devicesRepo(db: Kysely<Database>) {
   return {
     /**
-     * One device per machine: re-enrolling the same machineId updates that row and replaces its token
-     * (the old one stops working at once). A single upsert, so two racing enrollments cannot make a twin.
+     * One device per machine: inserts a device for a machine id not seen before, or names the device that already has
+     * it and changes nothing (taking a known machine over needs proof; see services/enrollment.ts). One statement, so
+     * two racing first enrollments cannot make a twin.
      */
     async enroll(host: HostFacts, tokenHash: string, now: number): Promise<{ id: string; reenrolled: boolean }> {
       const proposed = randomUUID();
-      const facts = {
-        token_hash: tokenHash,
-        hostname: host.hostname,
-        os: host.os,
-        os_version: host.osVersion,
-        os_user: host.osUser,
-        agent_version: host.agentVersion,
-        last_seen_at: now,
-      };
       const row = await db
         .insertInto('devices')
-        .values({ id: proposed, machine_id: host.machineId, enrolled_at: now, ...facts })
-        .onConflict((oc) => oc.column('machine_id').doUpdateSet(facts))
+        .values({ id: proposed, machine_id: host.machineId, enrolled_at: now, token_hash: tokenHash, ...hostColumns(host, now) })
+        .onConflict((oc) => oc.column('machine_id').doNothing())
         .returning('id')
+        .executeTakeFirst();
+      if (row) return { id: row.id, reenrolled: false };
+      const known = await db
+        .selectFrom('devices')
+        .select('id')
+        .where('machine_id', '=', host.machineId)
         .executeTakeFirstOrThrow();
-      return { id: row.id, reenrolled: row.id !== proposed };
+      return { id: known.id, reenrolled: true };
+    },
+
+    /** Hands the device a new token (the old one stops working) and refreshes its host facts; the machine id stays. */
+    async replaceToken(id: string, host: HostFacts, tokenHash: string, now: number): Promise<void> {
+      await db
+        .updateTable('devices')
+        .set({ token_hash: tokenHash, ...hostColumns(host, now) })
+        .where('id', '=', id)
+        .execute();
     },
 
     async findIdByTokenHash(tokenHash: string): Promise<string | undefined> {

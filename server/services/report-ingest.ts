@@ -9,6 +9,8 @@ export interface IngestItem {
   deviceId: string;
   report: Report;
   receivedAt: number;
+  /** The scan time the server records (clampScannedAt). */
+  scannedAt: number;
 }
 
 export interface ReportIngest {
@@ -29,6 +31,7 @@ export function createReportIngest(
           report: it.report,
           body: JSON.stringify(it.report),
           receivedAt: it.receivedAt,
+          scannedAt: it.scannedAt,
         })),
       );
       return outcomes.map((outcome): ItemResult<{ stored: boolean }> => {

@@ -27,6 +27,14 @@ const T = {
     de: (id: string, server: string) => `Angemeldet: dieses Gerät ist bei ${server} als ${id} registriert.`,
     en: (id: string, server: string) => `Enrolled: this device is registered with ${server} as ${id}.`,
   },
+  pending: {
+    de: (server: string) =>
+      `Der Server ${server} kennt dieses Gerät schon: die Anmeldung wartet auf die Freigabe durch die IT. ` +
+      'Bis dahin bleiben die Berichte hier in der Warteschlange.',
+    en: (server: string) =>
+      `The server ${server} already knows this machine: the enrollment waits for IT to approve it. ` +
+      'Until then the reports stay queued here.',
+  },
   saved: {
     de: (file: string) => `Server-Einstellungen gespeichert in ${file}.`,
     en: (file: string) => `Server settings saved to ${file}.`,
@@ -171,13 +179,15 @@ Exit codes: 0 enrolled, 2 error.
               tokenFile: createFileTokenStore(config.stateDir).location,
               savedSettings: toSave,
               policyKeySet: config.policyPublicKey !== undefined,
+              pendingApproval: credentials.pendingApproval === true,
             },
             null,
             2,
           ) + '\n',
         );
       } else {
-        ctx.out(T.enrolled[ctx.lang](credentials.deviceId, credentials.serverUrl) + '\n');
+        if (credentials.pendingApproval) ctx.out(T.pending[ctx.lang](credentials.serverUrl) + '\n');
+        else ctx.out(T.enrolled[ctx.lang](credentials.deviceId, credentials.serverUrl) + '\n');
         if (toSave.length) ctx.out(T.saved[ctx.lang](resolved.settingsFile) + '\n');
         if (!config.policyPublicKey) ctx.out(T.noKey[ctx.lang] + '\n');
       }
