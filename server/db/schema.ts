@@ -36,6 +36,8 @@ export interface DevicesTable {
   /** Reports and their body bytes currently stored for this device: the history bound is checked against these. */
   history_count: Generated<number>;
   history_bytes: Generated<number>;
+  /** When an admin retired the device: its token is gone, its history stays. */
+  retired_at: number | null;
 }
 
 export interface DeviceAppsTable {
@@ -123,6 +125,9 @@ export interface ApiTokensTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  expires_at: number;
+  /** Lineage: hash of the login session the token was created in (null: created before migration 0003). */
+  created_in_session: string | null;
 }
 
 export interface Database {

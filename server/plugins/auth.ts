@@ -66,9 +66,9 @@ export function requireAdmin(ctx: AppContext) {
     const token = bearer(req);
     if (token !== null) {
       if (!token.startsWith(TOKEN_PREFIX.admin)) throw unauthorized('not an admin API token');
-      const row = await ctx.repos.tokens.findActiveByHash(hashToken(token));
-      if (!row) throw unauthorized('unknown or revoked API token');
       const now = ctx.now();
+      const row = await ctx.repos.tokens.findActiveByHash(hashToken(token), now);
+      if (!row) throw unauthorized('unknown, expired or revoked API token');
       // Last-used is informative; writing it on every call would turn reads into writes.
       if (row.last_used_at === null || now - row.last_used_at > TOUCH_EVERY_MS) await ctx.repos.tokens.touch(row.id, now);
       req.admin = { adminId: row.admin_id, username: row.username, via: 'token', actor: `token:${row.name}` };
