@@ -19,7 +19,9 @@ describe('migration 0003-admin-tokens', () => {
       c.after(() => db.cleanup());
       const raw = db.handle.db as unknown as Kysely<Record<string, Record<string, unknown>>>;
       const provider = { getMigrations: async () => migrations(dialect) };
-      const first = await new Migrator({ db: raw, provider }).migrateTo('0001-initial');
+      // Pin the bookkeeping tables to this run's schema, as migrateToLatest does (parallel runs have their own).
+      const schema = dialect === 'postgres' ? { migrationTableSchema: db.where } : {};
+      const first = await new Migrator({ db: raw, provider, ...schema }).migrateTo('0001-initial');
       assert.equal(first.error, undefined);
       const created = Date.parse('2026-05-01T00:00:00Z');
       await raw.insertInto('admins').values({ id: 'a1', username: 'admin', password_hash: 'x', created_at: created }).execute();
