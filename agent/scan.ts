@@ -16,6 +16,18 @@ export interface InventoryOptions {
   /** Inventory a folder tree (mounted disk, fixture) instead of the live system. */
   root?: string;
   os?: OsName;
+  /**
+   * Also list this machine's running processes. Default: only for the live system (a folder tree and a capture
+   * have none of their own); `appwacht run --root … --processes live` pairs a tree with this machine's in tests.
+   */
+  liveProcesses?: boolean;
+}
+
+/** What the background agent scans, every turn: fixed by `appwacht run`'s flags (--root, --os, --processes). */
+export interface ScanTarget {
+  os: OsName;
+  root?: string;
+  liveProcesses: boolean;
 }
 
 export interface ScanResult {
@@ -44,10 +56,17 @@ export async function loadRawInventory(path: string): Promise<RawInventory> {
 
 export async function getRawInventory(options: InventoryOptions): Promise<RawInventory> {
   if (options.from) return loadRawInventory(options.from);
-  return collectRawInventory({ os: options.os, root: options.root });
+  return collectRawInventory({
+    ...(options.os !== undefined && { os: options.os }),
+    ...(options.root !== undefined && { root: options.root }),
+    ...(options.liveProcesses !== undefined && { processes: options.liveProcesses }),
+  });
 }
 
-/** Collect (or replay) → parse → evaluate. The one pipeline behind `appwacht scan` and the background loop. */
+/**
+ * Collect (or replay) → parse → evaluate. The one pipeline behind `appwacht scan` and the background agent's turns
+ * (which pass their ScanTarget). The evaluation is unknown when an essential source failed (policy/coverage.ts).
+ */
 export async function scan(options: InventoryOptions & { policy: Policy; now?: Date }): Promise<ScanResult> {
   const raw = await getRawInventory(options);
   const inventory = parseRawInventory(raw);

@@ -3,7 +3,7 @@
  * 300 processes against 15 catalog rules, per OS. Baseline in the same run: one bare pass over the same
  * records that lower-cases each identifier and looks it up in a Set — the least any matcher has to do.
  */
-import type { OsName, Policy } from '../protocol/index.js';
+import { ESSENTIAL_SOURCES, type OsName, type Policy } from '../protocol/index.js';
 import { catalog } from '../agent/catalog/index.js';
 import type { InstalledApp, RunningProcess } from '../agent/inventory/types.js';
 import { compilePolicy, evaluate } from '../agent/policy/evaluate.js';
@@ -53,7 +53,9 @@ function inventory(os: OsName) {
     path: `/usr/bin/proc-${i}`,
   }));
   processes.push({ pid: 9999, name: 'telegram-deskto' });
-  return { os, apps, processes };
+  // Every essential source read: the complete-scan path, the one that can answer compliant.
+  const sources = ESSENTIAL_SOURCES[os].map((id) => ({ id, ok: true, count: apps.length }));
+  return { os, apps, processes, sources };
 }
 
 const policy: Policy = {

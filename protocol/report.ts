@@ -53,12 +53,35 @@ export const Finding = z.strictObject({
 });
 export type Finding = z.infer<typeof Finding>;
 
-export const ComplianceStatus = z.enum(['compliant', 'warning', 'violation']);
+/**
+ * compliant: nothing found in a complete scan; warning: only apps the policy warns about; violation: a banned app;
+ * unknown: no banned app found, but the scan could not see enough to say the device is clean (see coverage.ts).
+ */
+export const ComplianceStatus = z.enum(['compliant', 'warning', 'violation', 'unknown']);
 export type ComplianceStatus = z.infer<typeof ComplianceStatus>;
 
+/** Why a scan could not vouch for a clean device. Codes, not prose: agent and server word them each in their language. */
+export const CoverageGap = z.strictObject({
+  code: z.enum([
+    /** An essential source could not be read, or only in part (`source` names it). */
+    'SOURCE_FAILED',
+    /** An essential source of the device's OS is not among the report's sources. */
+    'SOURCE_MISSING',
+    /** The scan lists no source at all. */
+    'NO_SOURCES',
+    /** Every source worked and none found a single application: no real system looks like that. */
+    'NOTHING_FOUND',
+    /** Linux: neither a dpkg nor an rpm database was found (not a system tree, or a package manager we do not read). */
+    'NO_PACKAGE_DATABASE',
+  ]),
+  source: z.string().min(1).max(40).optional(),
+});
+export type CoverageGap = z.infer<typeof CoverageGap>;
+
 export const ComplianceState = z.strictObject({
-  /** compliant: nothing found; warning: only apps the policy warns about; violation: a banned app. */
   status: ComplianceStatus,
+  /** What the scan could not see (present when incomplete; a violation found elsewhere may carry them too). */
+  gaps: z.array(CoverageGap).max(60).optional(),
   /** Earliest deadline among the banned apps found (absent when compliant). */
   deadline: IsoDateTime.optional(),
   pastDeadline: z.boolean(),
@@ -70,6 +93,7 @@ export type ComplianceState = z.infer<typeof ComplianceState>;
 /** Whether each inventory source could be read, without its contents. */
 export const SourceStatus = z.strictObject({
   id: z.string().min(1).max(40),
+  /** false when the source failed or could be read only in part (then its records still count as evidence). */
   ok: z.boolean(),
   error: z.string().max(300).optional(),
 });

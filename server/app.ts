@@ -13,7 +13,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { API_PREFIX, type ApiError } from '../protocol/api.js';
 import type { ServerConfig } from './config.js';
-import { createRepos, transactional, type AppContext } from './context.js';
+import { createRepos, type AppContext } from './context.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { HttpError } from './errors.js';
 import { ADMIN_PREFIX } from './plugins/auth.js';
@@ -96,7 +96,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   app.removeContentTypeParser('text/plain');
   registerJsonParser(app);
 
-  const repos = createRepos(deps.handle.db);
+  const repos = createRepos(deps.handle);
   const policies = createPolicyStore(deps.handle.db, deps.secrets.signingKeyPem, now);
   const metrics = createMetrics(
     () => repos.devices,
@@ -110,11 +110,10 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   const deviceTokens = new TokenCache(60_000, 50_000, now);
   const ctx: AppContext = {
     config,
+    handle: deps.handle,
     secrets: deps.secrets,
     now,
     repos,
-    tx: transactional(deps.handle.db),
-    ping: () => deps.handle.ping(),
     policies,
     ingest,
     metrics,

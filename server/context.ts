@@ -1,50 +1,37 @@
-import type { Kysely } from 'kysely';
 import type { ServerConfig } from './config.js';
-import type { Database } from './db/schema.js';
+import type { DatabaseHandle } from './db/connect.js';
 import type { Metrics } from './plugins/metrics.js';
 import { adminsRepo, apiTokensRepo, sessionsRepo } from './repositories/admins.js';
 import { auditRepo } from './repositories/audit.js';
 import { devicesRepo } from './repositories/devices.js';
-import { enrollmentRequestsRepo } from './repositories/enrollment-requests.js';
-import { policiesRepo } from './repositories/policies.js';
 import { reportsRepo } from './repositories/reports.js';
 import type { ServerSecrets } from './services/bootstrap.js';
 import type { PolicyStore } from './services/policy-store.js';
 import type { ReportIngest } from './services/report-ingest.js';
 import type { TokenCache } from './services/token-cache.js';
 
-/** Every repository, bound to one connection: the pool, or a transaction inside `AppContext.tx`. */
-export interface Repos {
-  devices: ReturnType<typeof devicesRepo>;
-  reports: ReturnType<typeof reportsRepo>;
-  audit: ReturnType<typeof auditRepo>;
-  admins: ReturnType<typeof adminsRepo>;
-  sessions: ReturnType<typeof sessionsRepo>;
-  tokens: ReturnType<typeof apiTokensRepo>;
-  policies: ReturnType<typeof policiesRepo>;
-  enrollmentRequests: ReturnType<typeof enrollmentRequestsRepo>;
-}
-
-/**
- * Everything a route needs, created once per app in app.ts and passed to the route plugins.
- * Routes reach the database only through `repos` and `tx`: no Kysely handle here (eslint keeps it out of routes/).
- */
+/** Everything a route needs, created once per app in app.ts and passed to the route plugins. */
 export interface AppContext {
   config: ServerConfig;
+  handle: DatabaseHandle;
   secrets: ServerSecrets;
   now: () => number;
-  repos: Repos;
-  /** Runs `work` in one transaction with repositories bound to it: all its writes commit together or none does. */
-  tx<T>(work: (repos: Repos) => Promise<T>): Promise<T>;
-  /** Cheap database round trip for /readyz. */
-  ping(): Promise<void>;
+  repos: {
+    devices: ReturnType<typeof devicesRepo>;
+    reports: ReturnType<typeof reportsRepo>;
+    audit: ReturnType<typeof auditRepo>;
+    admins: ReturnType<typeof adminsRepo>;
+    sessions: ReturnType<typeof sessionsRepo>;
+    tokens: ReturnType<typeof apiTokensRepo>;
+  };
   policies: PolicyStore;
   ingest: ReportIngest;
   metrics: Metrics;
   deviceTokens: TokenCache;
 }
 
-export function createRepos(db: Kysely<Database>): Repos {
+export function createRepos(handle: DatabaseHandle): AppContext['repos'] {
+  const db = handle.db;
   return {
     devices: devicesRepo(db),
     reports: reportsRepo(db),
@@ -52,12 +39,5 @@ export function createRepos(db: Kysely<Database>): Repos {
     admins: adminsRepo(db),
     sessions: sessionsRepo(db),
     tokens: apiTokensRepo(db),
-    policies: policiesRepo(db),
-    enrollmentRequests: enrollmentRequestsRepo(db),
   };
-}
-
-/** `AppContext.tx` over a database: a transaction, and the repositories bound to it. */
-export function transactional(db: Kysely<Database>): AppContext['tx'] {
-  return (work) => db.transaction().execute((trx) => work(createRepos(trx)));
 }

@@ -2,7 +2,8 @@ import type { ParseArgsConfig } from 'node:util';
 import type { Lang } from '../../protocol/index.js';
 
 /** Exit codes shared by every command: scripts and installers branch on them. */
-export const ExitCode = { OK: 0, FOUND: 1, ERROR: 2 } as const;
+/** 3 for unknown follows the monitoring-plugin convention (Nagios/Icinga: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN). */
+export const ExitCode = { OK: 0, FOUND: 1, ERROR: 2, UNKNOWN: 3 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export interface CliContext {

@@ -1,6 +1,6 @@
 import type { Finding, Lang, Occurrence } from '../../protocol/index.js';
-import { containerExplanation } from '../catalog/index.js';
 import { formatDate } from '../i18n.js';
+import { describeGap, EMPLOYEE_HINT } from '../policy/coverage-texts.js';
 import type { SourceReport } from '../inventory/index.js';
 import type { ScanResult } from '../scan.js';
 
@@ -24,6 +24,15 @@ const T = {
     de: (n: number) => `Ergebnis: VERSTOSS – ${n} verbotene App${n === 1 ? '' : 's'} gefunden.`,
     en: (n: number) => `Result: VIOLATION – ${n} banned app${n === 1 ? '' : 's'} found.`,
   },
+  unknown: {
+    de: 'Ergebnis: UNBEKANNT – dieses Gerät konnte nicht vollständig geprüft werden; „keine verbotene App gefunden“ ist hier keine Aussage.',
+    en: 'Result: UNKNOWN – this device could not be checked completely; “no banned app found” means nothing here.',
+  },
+  notSeen: { de: 'Nicht gesehen', en: 'Not seen' },
+  alsoNotSeen: {
+    de: 'Außerdem nicht vollständig gesehen (der Fund oben gilt trotzdem)',
+    en: 'Also not seen completely (the finding above stands regardless)',
+  },
   installed: { de: 'installiert', en: 'installed' },
   running: { de: 'läuft', en: 'running' },
   deadlineAhead: { de: (d: string) => `Frist: ${d}.`, en: (d: string) => `Deadline: ${d}.` },
@@ -35,6 +44,7 @@ const T = {
   support: { de: 'Fragen', en: 'Questions' },
   sources: { de: 'Quellen', en: 'Sources' },
   failed: { de: 'nicht lesbar', en: 'not readable' },
+  partly: { de: 'teilweise nicht lesbar', en: 'partly not readable' },
   skipped: { de: 'übersprungen', en: 'skipped' },
 } as const;
 
@@ -45,8 +55,6 @@ function describeInstall(o: Occurrence): string {
 
 function formatFinding(f: Finding, lang: Lang): string[] {
   const lines = [`  ✗ ${f.name}`];
-  const why = containerExplanation(f.appId, lang);
-  if (why) lines.push(`      ${why}`);
   for (const o of f.installs) lines.push(`      ${T.installed[lang]}: ${describeInstall(o)}${o.user ? ` (${o.user})` : ''}`);
   for (const p of f.processes) lines.push(`      ${T.running[lang]}: ${p.name} (PID ${p.pid})${p.path ? ` ${p.path}` : ''}`);
   return lines;
@@ -54,6 +62,8 @@ function formatFinding(f: Finding, lang: Lang): string[] {
 
 export function formatSources(sources: SourceReport[], lang: Lang): string[] {
   return sources.map((s) => {
+    if (!s.ok && s.partial)
+      return `  ✗ ${s.id}: ${s.count}, ${T.partly[lang]} – ${s.error?.message ?? ''} [${s.error?.code ?? ''}]`;
     if (!s.ok) return `  ✗ ${s.id}: ${T.failed[lang]} – ${s.error?.message ?? ''} [${s.error?.code ?? ''}]`;
     const problems = s.problems.length ? ` (${s.problems.length} ${T.skipped[lang]}: ${s.problems.slice(0, 2).join('; ')})` : '';
     return `  ✓ ${s.id}: ${s.count}${problems}`;
@@ -68,17 +78,28 @@ export function formatScan(result: ScanResult, origin: PolicyOrigin, lang: Lang,
   if (policyNote) lines.push(`  ${policyNote}`);
   lines.push('');
   if (state.status === 'compliant') lines.push(T.compliant[lang]);
+  else if (state.status === 'unknown') lines.push(T.unknown[lang]);
   else lines.push(T[state.status][lang](findings.length));
   for (const f of findings) lines.push(...formatFinding(f, lang));
+  if (state.gaps?.length) {
+    lines.push('', `${state.status === 'unknown' ? T.notSeen[lang] : T.alsoNotSeen[lang]}:`);
+    for (const gap of state.gaps) {
+      const { what, fix } = describeGap(gap, lang);
+      lines.push(`  ? ${what}`, `      ${fix}`);
+    }
+    if (state.status === 'unknown') lines.push('', EMPLOYEE_HINT[lang]);
+  }
   if (state.deadline) {
     const date = formatDate(state.deadline, lang);
     lines.push('', state.pastDeadline ? T.deadlinePassed[lang](date, state.daysPastDeadline) : T.deadlineAhead[lang](date));
   }
-  if (state.status !== 'compliant') {
+  if (state.status === 'warning' || state.status === 'violation') {
     const ruleMessages = new Set(
       findings.map((f) => policy.rules.find((r) => r.id === f.ruleId)?.message?.[lang]).filter(Boolean),
     );
     lines.push(`${T.whatToDo[lang]}: ${[policy.message[lang], ...ruleMessages].join(' ')}`);
+  }
+  if (state.status !== 'compliant') {
     const s = policy.organization.support;
     lines.push(`${T.support[lang]}: ${[s.email, s.phone, s.url].filter(Boolean).join(', ')}`);
   }

@@ -20,8 +20,8 @@ function overview(ctx: CliContext, commands: Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary[ctx.lang]}`);
   return ctx.lang === 'de'
-    ? `Appwacht ${AGENT_VERSION} – hält verbotene Apps von Dienstgeräten fern.\n\nAufruf: appwacht <befehl> [optionen]\n\nBefehle:\n${lines.join('\n')}\n\nAllgemein: --help, --version, --lang de|en\nExit-Codes: 0 konform, 1 verbotene App gefunden, 2 Bedienungsfehler oder Fehler.\n`
-    : `Appwacht ${AGENT_VERSION} – keeps banned apps off service devices.\n\nUsage: appwacht <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nGeneral: --help, --version, --lang de|en\nExit codes: 0 compliant, 1 banned app found, 2 usage error or failure.\n`;
+    ? `Appwacht ${AGENT_VERSION} – hält verbotene Apps von Dienstgeräten fern.\n\nAufruf: appwacht <befehl> [optionen]\n\nBefehle:\n${lines.join('\n')}\n\nAllgemein: --help, --version, --lang de|en\nExit-Codes: 0 konform, 1 verbotene App gefunden, 2 Bedienungsfehler oder Fehler, 3 unbekannt (nicht vollständig prüfbar).\n`
+    : `Appwacht ${AGENT_VERSION} – keeps banned apps off service devices.\n\nUsage: appwacht <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nGeneral: --help, --version, --lang de|en\nExit codes: 0 compliant, 1 banned app found, 2 usage error or failure, 3 unknown (could not be checked completely).\n`;
 }
 
 async function runCommand(command: Command, args: string[], ctx: CliContext): Promise<ExitCode> {
@@ -70,8 +70,7 @@ export async function main(argv: string[], base: Omit<CliContext, 'lang'>): Prom
     if (err instanceof UsageError) {
       ctx.err(`appwacht: ${err.message}\n${ctx.lang === 'de' ? 'Hilfe' : 'See'}: ${hint}\n`);
     } else if (err instanceof AppwachtError) {
-      const texts = (err as { texts?: Partial<Record<'de' | 'en', string>> }).texts;
-      ctx.err(`appwacht: ${texts?.[ctx.lang] ?? err.message} [${err.code}]\n`);
+      ctx.err(`appwacht: ${err.message} [${err.code}]\n`);
     } else {
       ctx.err(`appwacht: ${ctx.lang === 'de' ? 'unerwarteter Fehler' : 'unexpected error'}: ${describeError(err)}\n`);
       if (base.env.APPWACHT_DEBUG) ctx.err(`${(err as Error).stack}\n`);

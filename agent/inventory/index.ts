@@ -2,11 +2,20 @@ import { z } from 'zod';
 import { OsName } from '../../protocol/index.js';
 import { AppwachtError, describeError, errorCode } from '../errors.js';
 import { currentOs } from './current-os.js';
+import { assertRootFolder } from './root-folder.js';
 import { linuxSources } from './sources.linux.js';
 import { macosSources } from './sources.macos.js';
 import { windowsSources } from './sources.windows.js';
 import { processSource } from './sources/processes.js';
-import type { CollectContext, InstalledApp, InventorySource, RawInventory, RawSourceResult, RunningProcess } from './types.js';
+import type {
+  CollectContext,
+  InstalledApp,
+  InventorySource,
+  RawInventory,
+  RawSourceResult,
+  RunningProcess,
+  UnreadPlace,
+} from './types.js';
 
 export type * from './types.js';
 
@@ -30,8 +39,10 @@ async function timed(collect: () => Promise<unknown>): Promise<RawSourceResult> 
 }
 
 /**
- * Collects the raw inventory of a machine or of a folder tree. Every source runs even when
- * another fails; a failure is recorded with its reason. Processes are only listed on the live system.
+ * Collects the raw inventory of a machine or of a folder tree (`root`, which must exist: UsageError otherwise).
+ * Every source runs even when another fails; a failure is recorded with its reason.
+ * `processes`: also list this machine's running processes; by default only when collecting the live system
+ * (a folder tree has none of its own; tests of the background agent pair a tree with this machine's on purpose).
  */
 export async function collectRawInventory(
   options: { os?: OsName; root?: string; processes?: boolean } = {},
@@ -39,6 +50,7 @@ export async function collectRawInventory(
   const os = options.os ?? currentOs();
   const root = options.root ?? '/';
   const live = options.root === undefined && os === currentOs();
+  if (options.root !== undefined) await assertRootFolder(options.root);
   const ctx: CollectContext = { os, root, live };
   const sources = SOURCES_BY_OS[os];
   const results = await Promise.all(sources.map((s) => timed(() => s.collect(ctx))));
@@ -50,7 +62,8 @@ export async function collectRawInventory(
     collectedAt: new Date().toISOString(),
     sources: Object.fromEntries(sources.map((s, i) => [s.id, results[i]!])),
   };
-  if (live && options.processes !== false) raw.processes = await timed(() => processSource.collect(ctx));
+  if (options.processes ?? live)
+    raw.processes = await timed(() => processSource.collect({ os: currentOs(), root: '/', live: true }));
   return raw;
 }
 
@@ -86,7 +99,9 @@ export function validateRawInventory(value: unknown): RawInventory {
 /** Per-source outcome: read or not, how many records, what it had to skip. */
 export interface SourceReport {
   id: string;
+  /** false when the source failed, or could read only part of what it looks at (then `partial`, and `count` still counts). */
   ok: boolean;
+  partial?: true;
   ms: number;
   count: number;
   error?: { code: string; message: string };
@@ -103,12 +118,27 @@ export interface Inventory {
 
 const ALL_SOURCES = new Map<string, InventorySource>([...linuxSources, ...macosSources, ...windowsSources].map((s) => [s.id, s]));
 
-/** Runs one parser defensively: a parser that throws marks its source failed instead of failing the scan. */
+const MAX_UNREAD_MESSAGE = 1000;
+
+/** One error for a source that was read only in part: the first place's code, every place in the message. */
+function partialError(unread: readonly UnreadPlace[]): { code: string; message: string } {
+  const places = unread.map((u) => `${u.place} (${u.code}: ${u.message})`).join('; ');
+  const message = `${unread.length} place${unread.length === 1 ? '' : 's'} not readable: ${places}`;
+  return {
+    code: unread[0]!.code,
+    message: message.length > MAX_UNREAD_MESSAGE ? `${message.slice(0, MAX_UNREAD_MESSAGE - 1)}…` : message,
+  };
+}
+
+/**
+ * Runs one parser defensively: a parser that throws marks its source failed instead of failing the scan.
+ * A parser that names places it could not read marks its source failed too (partial), but keeps its records.
+ */
 function parseOne<T>(
   id: string,
   result: RawSourceResult,
-  parse: ((raw: unknown) => { items: T[]; problems: string[] }) | undefined,
-) {
+  parse: ((raw: unknown) => { items: T[]; problems: string[]; unread?: UnreadPlace[] }) | undefined,
+): { report: SourceReport; items: T[] } {
   const failed = (error: { code: string; message: string }) => ({
     report: { id, ok: false, ms: result.ms, count: 0, error, problems: [] },
     items: [] as T[],
@@ -116,7 +146,19 @@ function parseOne<T>(
   if (!result.ok) return failed(result.error);
   if (!parse) return failed({ code: 'UNKNOWN_SOURCE', message: `no parser for source "${id}"` });
   try {
-    const { items, problems } = parse(result.data);
+    const { items, problems, unread = [] } = parse(result.data);
+    if (unread.length > 0) {
+      const report: SourceReport = {
+        id,
+        ok: false,
+        partial: true,
+        ms: result.ms,
+        count: items.length,
+        error: partialError(unread),
+        problems,
+      };
+      return { report, items };
+    }
     return { report: { id, ok: true, ms: result.ms, count: items.length, problems }, items };
   } catch (err) {
     return failed({ code: errorCode(err) === 'UNKNOWN' ? 'PARSE' : errorCode(err), message: describeError(err) });
@@ -135,7 +177,7 @@ export function parseRawInventory(raw: RawInventory): Inventory {
       source &&
         ((data) => {
           const r = source.parse(data);
-          return { items: r.apps, problems: r.problems };
+          return { items: r.apps, problems: r.problems, ...(r.unread && { unread: r.unread }) };
         }),
     );
     sources.push(report);

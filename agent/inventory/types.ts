@@ -38,10 +38,22 @@ export interface RunningProcess {
   cmd?: string;
 }
 
-/** What parsing one source produced: records plus anything it had to skip, said in words. */
+/** A place a source had to read to be complete but could not (a registry key, a bundle folder). */
+export interface UnreadPlace {
+  place: string;
+  code: string;
+  message: string;
+}
+
+/**
+ * What parsing one source produced: records plus anything it had to skip, said in words. `problems` are single items
+ * that could not be used (one bad .desktop file): the source still vouches for the rest. `unread` are places the source
+ * could not look at: its records still count as evidence, but it cannot vouch that nothing else is there.
+ */
 export interface ParseResult {
   apps: InstalledApp[];
   problems: string[];
+  unread?: UnreadPlace[];
 }
 
 export type RawSourceResult =

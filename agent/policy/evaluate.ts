@@ -1,15 +1,18 @@
-import type {
-  ComplianceState,
-  Finding,
-  Matcher,
-  Occurrence,
-  OsName,
-  Policy,
-  PolicyRule,
-  ProcessEvidence,
+import {
+  statusWithGaps,
+  type ComplianceState,
+  type CoverageGap,
+  type Finding,
+  type Matcher,
+  type Occurrence,
+  type OsName,
+  type Policy,
+  type PolicyRule,
+  type ProcessEvidence,
 } from '../../protocol/index.js';
 import { getCatalogApp, getCatalogMatcher } from '../catalog/index.js';
 import type { InstalledApp, RunningProcess } from '../inventory/types.js';
+import { coverageGaps, type SourceOutcome } from './coverage.js';
 import { MatcherSet } from './match.js';
 
 /** The protocol caps each evidence list of a finding at 50 entries. */
@@ -20,6 +23,8 @@ export interface EvaluationInput {
   os: OsName;
   apps: readonly InstalledApp[];
   processes: readonly RunningProcess[];
+  /** Which sources were read: without the essential ones, finding nothing means nothing (coverage.ts). */
+  sources: readonly SourceOutcome[];
 }
 
 export interface Evaluation {
@@ -65,7 +70,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       matchers.push(rule.custom.match);
     } else if (rule.app) {
       const app = getCatalogApp(rule.app);
-      const matcher = getCatalogMatcher(rule.app, rule.clients ?? 'all');
+      const matcher = getCatalogMatcher(rule.app);
       if (!app || !matcher) {
         unknown.add(rule.app);
         continue;
@@ -103,7 +108,18 @@ function occurrenceKey(o: Occurrence): string {
   return [o.source, o.scope, o.name, o.version, o.location, o.user].join('\u0000');
 }
 
-function stateOf(findings: Finding[], now: Date): ComplianceState {
+/**
+ * Fail-closed: what the findings say, unless the scan could not see enough (gaps) — then anything short of a banned
+ * app found is unknown. Unknown carries no deadline: it is about the device's visibility, not about an app.
+ */
+function stateOf(findings: Finding[], gaps: CoverageGap[], now: Date): ComplianceState {
+  const found = stateOfFindings(findings, now);
+  const status = statusWithGaps(found.status, gaps);
+  if (status === 'unknown') return { status, gaps, pastDeadline: false, daysPastDeadline: 0 };
+  return gaps.length > 0 ? { ...found, gaps } : found;
+}
+
+function stateOfFindings(findings: Finding[], now: Date): ComplianceState {
   const bans = findings.filter((f) => f.action === 'ban');
   const relevant = bans.length ? bans : findings;
   if (relevant.length === 0) return { status: 'compliant', pastDeadline: false, daysPastDeadline: 0 };
@@ -121,7 +137,8 @@ function stateOf(findings: Finding[], now: Date): ComplianceState {
 }
 
 /**
- * Pure: inventory × policy × now → compliance state and findings. Findings carry only apps the policy asks about.
+ * Pure: inventory × policy × now → compliance state and findings. The state is unknown when the scan could not see
+ * enough (an essential source failed, nothing found at all) and no banned app turned up in what it did see. Findings carry only apps the policy asks about.
  * The same install seen twice (e.g. HKLM and WOW6432Node with identical values) is listed once; the same app seen by
  * two sources (dpkg and its .desktop entry) is listed once per source: both are evidence.
  */
@@ -165,5 +182,6 @@ export function evaluate(inventory: EvaluationInput, policy: Policy, now: Date):
     });
   });
 
-  return { state: stateOf(findings, now), findings, unknownApps };
+  const gaps = coverageGaps({ os: inventory.os, installedCount: inventory.apps.length, sources: inventory.sources });
+  return { state: stateOf(findings, gaps, now), findings, unknownApps };
 }

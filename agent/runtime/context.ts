@@ -8,10 +8,10 @@ import type { Logger } from '../log.js';
 import type { Notifier } from '../notify/port.js';
 import { createPolicyClient } from '../policy/client.js';
 import { createFilePolicyStore } from '../policy/store.js';
+import { scan, type ScanTarget } from '../scan.js';
 import type { HttpTransport } from '../transport/http.js';
 import { enrollmentBackoff, reportBackoff, type IntervalOverrides } from './intervals.js';
 import type { Schedule } from './schedule.js';
-import { scanTarget, type ScanTarget } from './scan-target.js';
 import { outboxDir, problem, type RuntimeStateStore } from './state.js';
 import type { TurnOptions, TurnServer } from './turn.js';
 
@@ -115,7 +115,7 @@ export async function openTurnOptions(
       ...(server ? { server } : {}),
       ...(notify ? { notify } : {}),
       overrides,
-      scan: (policy) => scanTarget(wiring.target, policy),
+      scan: (policy) => scan({ ...wiring.target, policy }),
     },
     close: async () => {
       await transport?.close().catch(() => {});

@@ -30,7 +30,7 @@ export interface TurnOptions {
   log: Logger;
   store: RuntimeStateStore;
   policyClient: PolicyClient;
-  /** One full evaluation against a policy (scan-target.ts). */
+  /** One full evaluation against a policy (agent/scan.ts). */
   scan: (policy: Policy) => Promise<ScanResult>;
   /** Undefined: local mode, nothing is reported. */
   server?: TurnServer;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OsName } from '../../protocol/common.js';
+import { ComplianceStatus } from '../../protocol/report.js';
 
 /** Response and query shapes of the server's own API (the agent-facing ones come from protocol/). */
 
@@ -43,7 +44,7 @@ export const ReportHistoryItem = z.object({
   receivedAt: Iso,
   scannedAt: Iso,
   kind: z.enum(['change', 'heartbeat']),
-  status: z.enum(['compliant', 'warning', 'violation']),
+  status: ComplianceStatus,
   policyVersion: z.number().int().nullable(),
   agentVersion: z.string(),
   report: z.unknown(),

@@ -9,8 +9,6 @@ export interface IngestItem {
   deviceId: string;
   report: Report;
   receivedAt: number;
-  /** The scan time the server records (clampScannedAt). */
-  scannedAt: number;
 }
 
 export interface ReportIngest {
@@ -31,7 +29,6 @@ export function createReportIngest(
           report: it.report,
           body: JSON.stringify(it.report),
           receivedAt: it.receivedAt,
-          scannedAt: it.scannedAt,
         })),
       );
       return outcomes.map((outcome): ItemResult<{ stored: boolean }> => {

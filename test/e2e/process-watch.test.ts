@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -39,8 +39,14 @@ describe('process watch (real agent, real server, a real process named like a ba
       const admin = await AdminApi.login(server.info.url);
       // scanMinutes 1: a start noticed within seconds can only come from the watch, not from the interval scan.
       const v = await admin.createPolicy(policyBanning(['telegram']));
+      // A tree with one harmless package and nothing else: the only evidence can be the running process. (Without a
+      // package database the tree is no system, and its scans are unknown.)
       const emptyTree = join(tmp.dir, 'tree');
-      await mkdir(emptyTree);
+      await mkdir(join(emptyTree, 'var', 'lib', 'dpkg'), { recursive: true });
+      await writeFile(
+        join(emptyTree, 'var', 'lib', 'dpkg', 'status'),
+        'Package: coreutils\nStatus: install ok installed\nVersion: 9.4-3\nArchitecture: amd64\n\n',
+      );
       const env = agentEnv({ server: server.info, stateDir: join(tmp.dir, 'state'), home: join(tmp.dir, 'home') });
       agent = spawnAgent(
         ['run', '--root', emptyTree, '--os', 'linux', '--processes', 'live', '--no-notifications', '--retry-max', '1'],

@@ -2,9 +2,10 @@ import type { OsName } from '../../../protocol/index.js';
 import type { ConfigKey } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
 import { currentOs } from '../../inventory/current-os.js';
+import { assertRootFolder } from '../../inventory/root-folder.js';
 import { parseSeconds, type IntervalOverrides } from '../../runtime/intervals.js';
 import type { RunAgentOptions } from '../../runtime/agent.js';
-import type { ScanTarget } from '../../runtime/scan-target.js';
+import type { ScanTarget } from '../../scan.js';
 import type { SupervisorOptions } from '../../runtime/supervisor.js';
 import type { TurnProcessOptions } from '../../runtime/turn-process.js';
 import { ExitCode, stringOption, type Command, type OptionValues } from '../command.js';
@@ -131,6 +132,7 @@ Exit codes: 0 after being stopped, 2 error (e.g. already running, invalid IT set
     },
     async run(values, ctx) {
       const target = readTarget(values);
+      if (target.root !== undefined) await assertRootFolder(target.root);
       const cli: Partial<Record<ConfigKey, string>> = {};
       for (const [flag, key] of Object.entries(CONFIG_FLAGS)) {
         const v = stringOption(values, flag);

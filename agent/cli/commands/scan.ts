@@ -1,4 +1,4 @@
-import type { Policy } from '../../../protocol/index.js';
+import type { ComplianceStatus, Policy } from '../../../protocol/index.js';
 import { resolveConfig } from '../../config/resolve.js';
 import { readPolicyFile } from '../../policy/policy-file.js';
 import { describePolicyAtHand, policyAtHand } from '../../runtime/policy-at-hand.js';
@@ -6,6 +6,13 @@ import { scan } from '../../scan.js';
 import { ExitCode, stringOption, type Command } from '../command.js';
 import { formatScan, scanJson, type PolicyOrigin } from '../format-scan.js';
 import { inventoryOptionHelp, inventoryOptionSpec, readInventoryOptions } from '../inventory-options.js';
+
+const SCAN_EXIT: Record<ComplianceStatus, ExitCode> = {
+  compliant: ExitCode.OK,
+  warning: ExitCode.OK,
+  violation: ExitCode.FOUND,
+  unknown: ExitCode.UNKNOWN,
+};
 
 export const scanCommand: Command = {
   name: 'scan',
@@ -22,7 +29,8 @@ Prüft die installierten und laufenden Programme gegen die Richtlinie und zeigt 
 ${inventoryOptionHelp.de}
   --lang de|en    Sprache der Ausgabe
 
-Exit-Codes: 0 konform (oder nur Hinweise), 1 verbotene App gefunden, 2 Fehler.
+Exit-Codes: 0 konform (oder nur Hinweise), 1 verbotene App gefunden, 2 Fehler (z. B. --root fehlt),
+3 unbekannt: das Gerät konnte nicht vollständig geprüft werden (die Ausgabe sagt, was nicht lesbar war).
 `,
     en: `Usage: appwacht scan [options]
 
@@ -35,7 +43,8 @@ Checks installed and running programs against the policy and prints the result.
 ${inventoryOptionHelp.en}
   --lang de|en    output language
 
-Exit codes: 0 compliant (or only warnings), 1 banned app found, 2 error.
+Exit codes: 0 compliant (or only warnings), 1 banned app found, 2 error (e.g. --root missing),
+3 unknown: the device could not be checked completely (the output says what could not be read).
 `,
   },
   options: { ...inventoryOptionSpec, policy: { type: 'string' }, 'state-dir': { type: 'string' }, json: { type: 'boolean' } },
@@ -67,6 +76,6 @@ Exit codes: 0 compliant (or only warnings), 1 banned app found, 2 error.
     ctx.out(
       values.json ? JSON.stringify(scanJson(result, origin, note), null, 2) + '\n' : formatScan(result, origin, ctx.lang, note),
     );
-    return result.evaluation.state.status === 'violation' ? ExitCode.FOUND : ExitCode.OK;
+    return SCAN_EXIT[result.evaluation.state.status];
   },
 };

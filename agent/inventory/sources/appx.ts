@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppwachtError, SourceError } from '../../errors.js';
 import type { CollectContext, InstalledApp, InventorySource, ParseResult } from '../types.js';
+import { validateRaw } from './raw.js';
 import { accountName, capture, checkIdentity, parseWhoami, windowsTools } from './windows-commands.js';
 import type { CommandCapture, WindowsSourceOptions, WindowsTools } from './windows-commands.js';
 
@@ -197,9 +198,7 @@ const RawAppxSchema = z.object({
 
 /** Pure half. Unusable package JSON fails the source (APPX_JSON/APPX_SHAPE); single bad entries become problems. */
 export function parseAppx(raw: unknown): ParseResult {
-  const checked = RawAppxSchema.safeParse(raw);
-  if (!checked.success) throw new SourceError('RAW_INVALID', `Store package data is malformed: ${describeIssue(checked.error)}`);
-  const data = checked.data;
+  const data = validateRaw(RawAppxSchema, raw, 'appx');
   const problems: string[] = [];
   if (!data.elevated) problems.push('not elevated: only the current user’s Store packages were listed');
   const items = jsonList(data.packages);

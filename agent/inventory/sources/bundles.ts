@@ -2,9 +2,10 @@ import type { Dirent } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { describeError, errorCode, SourceError } from '../../errors.js';
+import { describeError, errorCode } from '../../errors.js';
 import type { CollectContext, InstalledApp, InventorySource, ParseResult } from '../types.js';
 import { bundleInfoFrom, parsePlistDict } from './plist.js';
+import { validateRaw } from './raw.js';
 
 /**
  * macOS app bundles, found by walking the usual install folders below `ctx.root` (file-based, so a mounted
@@ -36,6 +37,13 @@ export interface RawBundle {
 export interface RawBundles {
   bundles: RawBundle[];
   problems: string[];
+  /** Folders that exist (or must) but could not be listed: bundles there are unseen. Absent in older captures. */
+  unreadable?: UnreadFolder[];
+}
+
+export interface UnreadFolder {
+  path: string;
+  code: string;
 }
 
 /** Info.plist files are a few KiB; anything this large is not one and is not read into memory. */
@@ -54,6 +62,7 @@ function errnoOf(err: unknown): string | undefined {
 class BundleWalker {
   readonly bundles: RawBundle[] = [];
   readonly problems: string[] = [];
+  readonly unreadable: UnreadFolder[] = [];
 
   constructor(private readonly root: string) {}
 
@@ -61,20 +70,23 @@ class BundleWalker {
     return path.join(this.root, systemPath);
   }
 
-  /** Lists a folder; a missing folder is normal (most people have no ~/Applications), anything else is a problem. */
-  async list(systemPath: string): Promise<Dirent[]> {
+  /**
+   * Lists a folder. A missing folder is normal (most people have no ~/Applications) unless `required` (every Mac has
+   * /Applications and /Users); anything else — EPERM from privacy protection (TCC), EACCES — leaves bundles unseen.
+   */
+  async list(systemPath: string, required = false): Promise<Dirent[]> {
     try {
       return await readdir(this.abs(systemPath), { withFileTypes: true });
     } catch (err) {
-      const code = errnoOf(err);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') this.problems.push(`${systemPath}: cannot list (${code ?? errorCode(err)})`);
+      const code = errnoOf(err) ?? errorCode(err);
+      if (required || (code !== 'ENOENT' && code !== 'ENOTDIR')) this.unreadable.push({ path: systemPath, code });
       return [];
     }
   }
 
   /** Collects the bundles in a folder, descending `depth` more levels into plain subfolders (never into bundles). */
-  async walk(systemPath: string, depth: number, scope: RawBundle['scope'], user?: string): Promise<void> {
-    const entries = (await this.list(systemPath)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  async walk(systemPath: string, depth: number, scope: RawBundle['scope'], user?: string, required = false): Promise<void> {
+    const entries = (await this.list(systemPath, required)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const child = path.posix.join(systemPath, entry.name);
@@ -120,9 +132,9 @@ class BundleWalker {
 /** I/O half: walks the folders and returns the serialisable raw data. */
 export async function collectBundles(ctx: Pick<CollectContext, 'root'>): Promise<RawBundles> {
   const walker = new BundleWalker(ctx.root);
-  await walker.walk('/Applications', 1, 'machine');
+  await walker.walk('/Applications', 1, 'machine', undefined, true);
   await walker.walk('/Users/Shared/Applications', 1, 'machine');
-  const homes = (await walker.list('/Users'))
+  const homes = (await walker.list('/Users', true))
     .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'Shared')
     .map((e) => e.name)
     .sort();
@@ -131,7 +143,11 @@ export async function collectBundles(ctx: Pick<CollectContext, 'root'>): Promise
       await walker.walk(path.posix.join('/Users', user, folder), 1, 'user', user);
     }
   }
-  return { bundles: walker.bundles, problems: walker.problems };
+  return {
+    bundles: walker.bundles,
+    problems: walker.problems,
+    ...(walker.unreadable.length > 0 && { unreadable: walker.unreadable }),
+  };
 }
 
 const RawBundlesSchema = z.object({
@@ -145,6 +161,7 @@ const RawBundlesSchema = z.object({
     }),
   ),
   problems: z.array(z.string()),
+  unreadable: z.array(z.object({ path: z.string(), code: z.string() })).optional(),
 });
 
 function folderName(bundlePath: string): string {
@@ -153,14 +170,10 @@ function folderName(bundlePath: string): string {
 
 /** Pure half: raw bundles → records. A bundle whose plist is missing or broken still counts by its folder name. */
 export function parseBundles(raw: unknown): ParseResult {
-  const checked = RawBundlesSchema.safeParse(raw);
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    throw new SourceError('RAW_INVALID', `bundle data is malformed: ${issue?.path.join('.') || '(top)'}: ${issue?.message}`);
-  }
-  const problems = [...checked.data.problems];
+  const data = validateRaw(RawBundlesSchema, raw, 'bundles');
+  const problems = [...data.problems];
   const apps: InstalledApp[] = [];
-  for (const bundle of checked.data.bundles) {
+  for (const bundle of data.bundles) {
     let info: ReturnType<typeof bundleInfoFrom>['info'] = {};
     if (bundle.infoPlist !== undefined) {
       try {
@@ -188,8 +201,20 @@ export function parseBundles(raw: unknown): ParseResult {
     if (bundle.user !== undefined) app.user = bundle.user;
     apps.push(app);
   }
-  return { apps, problems };
+  const unread = (data.unreadable ?? []).map((f) => ({
+    place: f.path,
+    code: f.code,
+    message: UNREAD_WHY[f.code] ?? 'cannot list',
+  }));
+  return { apps, problems, ...(unread.length > 0 && { unread }) };
 }
+
+/** What a folder error means on a Mac, for the person reading the scan. */
+const UNREAD_WHY: Record<string, string> = {
+  EPERM: 'denied by macOS privacy protection (the agent needs Full Disk Access)',
+  EACCES: 'permission denied',
+  ENOENT: 'missing (not a macOS system folder tree?)',
+};
 
 export const bundleSource: InventorySource = {
   id: 'bundles',

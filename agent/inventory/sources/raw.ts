@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { SourceError } from '../../errors.js';
 
 /**
- * Conventions shared by the Linux sources' raw data.
+ * Conventions shared by the sources' raw data. `validateRaw` is used by every source's parser (a capture read from
+ * disk may be anything); the rest applies to the Linux sources.
  *
  * "Not present": a source whose store does not exist on this root (no rpm database, no flatpak or snapd
  * folder, no dpkg status file) returns `{ present: false }` from collect. It is not a failure: the source is

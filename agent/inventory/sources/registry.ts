@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { SourceError } from '../../errors.js';
-import type { CollectContext, InstalledApp, InventorySource, ParseResult } from '../types.js';
+import type { CollectContext, InstalledApp, InventorySource, ParseResult, UnreadPlace } from '../types.js';
+import { validateRaw } from './raw.js';
 import { accountName, capture, checkIdentity, parseWhoami, windowsTools } from './windows-commands.js';
 import type { CommandCapture, WindowsSourceOptions, WindowsTools } from './windows-commands.js';
 
@@ -126,6 +127,12 @@ export function expandHive(key: string): string {
   const [head, ...rest] = key.split('\\');
   return [HIVE_NAMES[head!.toUpperCase()] ?? head!, ...rest].join('\\');
 }
+
+/**
+ * reg.exe's "key not found" (exit 1, like "access denied"), in English and German; the OEM code page may mangle
+ * umlauts, so only ASCII words are matched. Anything else that fails a query is a place we could not read.
+ */
+const KEY_NOT_FOUND = /unable to find the specified registry key|nicht gefunden/i;
 
 const WELL_KNOWN_SERVICE_SIDS = new Set(['S-1-5-18', 'S-1-5-19', 'S-1-5-20']);
 
@@ -329,19 +336,16 @@ const RawRegistrySchema = z.object({
 
 /** Pure half: the verbatim outputs → records, with the user of each hive named from ProfileList. */
 export function parseRegistry(raw: unknown): ParseResult {
-  const checked = RawRegistrySchema.safeParse(raw);
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    throw new SourceError('RAW_INVALID', `registry data is malformed: ${issue?.path.join('.') || '(top)'}: ${issue?.message}`);
-  }
-  const data = checked.data;
+  const data = validateRaw(RawRegistrySchema, raw, 'registry');
   const problems: string[] = [];
+  const unread: UnreadPlace[] = [];
   const apps: InstalledApp[] = [];
   if (!data.whoami.ok)
     problems.push(`whoami failed (${data.whoami.error.code}): ${data.whoami.error.message}; assumed not elevated`);
   if (!data.elevated)
     problems.push('not elevated: only the current user’s hive (HKCU) was read, other users’ per-user installs are not visible');
-  if (data.loadedHives && !data.loadedHives.ok) problems.push(`listing HKU failed: ${data.loadedHives.error.message}`);
+  // Elevated, the other users' hives are part of what this source promises to read; not being able to list them is a gap.
+  if (data.loadedHives && !data.loadedHives.ok) unread.push({ place: 'HKU (other users’ hives)', ...data.loadedHives.error });
   if (!data.profileList.ok) problems.push(`reading ProfileList failed: ${data.profileList.error.message}`);
   const profiles = data.profileList.ok ? profilesFrom(data.profileList.output) : new Map<string, string>();
   const account = data.whoami.ok ? accountName(parseWhoami(data.whoami.output)) : undefined;
@@ -350,7 +354,9 @@ export function parseRegistry(raw: unknown): ParseResult {
   let recognised = 0;
   for (const q of data.queries) {
     if (!q.result.ok) {
-      problems.push(`${q.key}: ${q.result.error.code}: ${q.result.error.message}`);
+      // A per-user hive without an Uninstall key (nobody ever installed per-user) is empty, not unreadable.
+      if (KEY_NOT_FOUND.test(q.result.error.message)) problems.push(`${q.key}: no such key (nothing installed there)`);
+      else unread.push({ place: q.key, ...q.result.error });
       continue;
     }
     readable++;
@@ -362,13 +368,15 @@ export function parseRegistry(raw: unknown): ParseResult {
     apps.push(...entries.apps);
     problems.push(...entries.problems);
   }
-  if (data.queries.length > 0 && readable === 0) {
-    throw new SourceError('REG_UNREADABLE', `no Uninstall key could be queried: ${problems.slice(-1)[0] ?? ''}`);
+  if (data.queries.length === 0) throw new SourceError('REG_NO_QUERIES', 'the capture holds no Uninstall key query');
+  if (readable === 0 && unread.length > 0) {
+    const first = unread[0]!;
+    throw new SourceError('REG_UNREADABLE', `no Uninstall key could be queried: ${first.place}: ${first.code}: ${first.message}`);
   }
   if (readable > 0 && recognised === 0) {
     throw new SourceError('REG_GARBAGE', 'none of the reg query outputs contained a registry key');
   }
-  return { apps, problems };
+  return { apps, problems, ...(unread.length > 0 && { unread }) };
 }
 
 /**

@@ -42,7 +42,7 @@ it(
     const listed = (await psList()).find((p) => p.pid === pid);
     assert.ok(listed, 'ps-list sees the process');
     const proc: RunningProcess = { pid, name: listed.name, ...(listed.path ? { path: listed.path } : {}) };
-    const seen = evaluate({ os: 'linux', apps: [], processes: [proc] }, policy, now);
+    const seen = evaluate({ os: 'linux', apps: [], processes: [proc], sources: [] }, policy, now);
     assert.equal(seen.state.status, 'violation');
     assert.deepEqual(seen.findings[0]!.evidence, ['running']);
     assert.equal(seen.findings[0]!.processes[0]!.pid, pid);
@@ -50,7 +50,7 @@ it(
     // What ps shows for another user's process (no readable /proc/<pid>/exe): the 15-character comm.
     const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
     assert.equal(comm, 'telegram-deskto');
-    const cut = evaluate({ os: 'linux', apps: [], processes: [{ pid, name: comm }] }, policy, now);
+    const cut = evaluate({ os: 'linux', apps: [], processes: [{ pid, name: comm }], sources: [] }, policy, now);
     assert.equal(cut.findings[0]?.processes[0]?.name, 'telegram-deskto');
   },
 );
@@ -68,7 +68,7 @@ it('flags the real Debian package telegram-desktop', (t) => {
   const [name, version, status] = line.split('\t');
   if (!status?.includes('installed') || status.includes('not-installed')) return t.skip(`telegram-desktop status: ${status}`);
   const app: InstalledApp = { name: name!, version: version!, source: 'dpkg', scope: 'machine', ids: { packageName: name! } };
-  const result = evaluate({ os: 'linux', apps: [app], processes: [] }, policy, now);
+  const result = evaluate({ os: 'linux', apps: [app], processes: [], sources: [] }, policy, now);
   assert.equal(result.state.status, 'violation');
   assert.deepEqual(result.findings[0]!.installs[0], {
     source: 'dpkg',

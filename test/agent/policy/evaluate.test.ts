@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ComplianceState, Finding, type OsName, type Policy, type PolicyRule } from '../../../protocol/index.js';
+import {
+  ComplianceState,
+  ESSENTIAL_SOURCES,
+  Finding,
+  type OsName,
+  type Policy,
+  type PolicyRule,
+} from '../../../protocol/index.js';
 import type { InstalledApp, RunningProcess } from '../../../agent/inventory/types.js';
 import { evaluate, type EvaluationInput } from '../../../agent/policy/evaluate.js';
 
@@ -21,7 +28,13 @@ function policy(rules: Partial<PolicyRule>[]): Policy {
   };
 }
 
-const inv = (os: OsName, apps: InstalledApp[], processes: RunningProcess[] = []): EvaluationInput => ({ os, apps, processes });
+/** A complete scan: every essential source of the OS was read (coverage-rule cases are in coverage.test.ts). */
+const inv = (os: OsName, apps: InstalledApp[], processes: RunningProcess[] = []): EvaluationInput => ({
+  os,
+  apps,
+  processes,
+  sources: ESSENTIAL_SOURCES[os].map((id) => ({ id, ok: true, count: 1 })),
+});
 const BEFORE = new Date(DEADLINE_MS - 10 * DAY);
 
 /** Realistic per-OS inventories: one banned app among unrelated ones. */
@@ -357,5 +370,46 @@ describe('evaluate() deadline', () => {
       pastDeadline: false,
       daysPastDeadline: 0,
     });
+  });
+});
+
+describe('evaluate() when the scan could not see everything', () => {
+  const telegram: InstalledApp = {
+    name: 'Telegram Desktop',
+    source: 'dpkg',
+    scope: 'machine',
+    ids: { packageName: 'telegram-desktop' },
+  };
+  const firefox: InstalledApp = { name: 'Firefox', source: 'dpkg', scope: 'machine', ids: { packageName: 'firefox' } };
+  const withFailed = (apps: InstalledApp[], failedId: string): EvaluationInput => ({
+    ...inv('linux', apps),
+    sources: ESSENTIAL_SOURCES.linux.map((id) => ({ id, ok: id !== failedId, count: id === 'dpkg' ? apps.length : 0 })),
+  });
+  const gap = [{ code: 'SOURCE_FAILED', source: 'appimage' }];
+
+  it('is unknown, with no deadline, instead of compliant', () => {
+    const { state } = evaluate(withFailed([firefox], 'appimage'), policy([{ app: 'telegram' }]), BEFORE);
+    assert.deepEqual(state, { status: 'unknown', gaps: gap, pastDeadline: false, daysPastDeadline: 0 });
+    assert.ok(ComplianceState.safeParse(state).success);
+  });
+
+  it('stays a violation when a banned app turned up in the sources that worked, and names the gap', () => {
+    const { state, findings } = evaluate(withFailed([telegram], 'appimage'), policy([{ app: 'telegram' }]), BEFORE);
+    assert.equal(state.status, 'violation');
+    assert.deepEqual(state.gaps, gap);
+    assert.equal(state.deadline, DEADLINE);
+    assert.equal(findings.length, 1);
+  });
+
+  it('is unknown rather than warning: a banned app may hide in what was not read; the warned app stays listed', () => {
+    const result = evaluate(withFailed([telegram], 'appimage'), policy([{ app: 'telegram', action: 'warn' }]), BEFORE);
+    assert.equal(result.state.status, 'unknown');
+    assert.equal(result.findings[0]?.appId, 'telegram');
+  });
+
+  it('is unknown when every source worked but nothing at all was installed', () => {
+    const { state } = evaluate(inv('macos', []), policy([{ app: 'telegram' }]), BEFORE);
+    assert.deepEqual(state.gaps, [{ code: 'NOTHING_FOUND' }]);
+    assert.equal(state.status, 'unknown');
   });
 });

@@ -74,6 +74,12 @@ async function harness(
   const tree = join(dir, 'tree');
   await mkdir(join(tree, 'etc'), { recursive: true });
   await cp(join(REPO, 'test', 'fixtures', 'linux', 'laptop', 'etc'), join(tree, 'etc'), { recursive: true });
+  // A package database with one harmless package: without one the tree is no system and every scan is unknown.
+  await mkdir(join(tree, 'var', 'lib', 'dpkg'), { recursive: true });
+  await writeFile(
+    join(tree, 'var', 'lib', 'dpkg', 'status'),
+    'Package: coreutils\nStatus: install ok installed\nVersion: 9.4-3\nArchitecture: amd64\n\n',
+  );
   await mkdir(stateDir, { recursive: true });
   await prepare?.(stateDir);
   const log = memoryLogger('debug');
@@ -245,7 +251,7 @@ describe('the background loop (in-process, stand-in server)', () => {
     const { RuntimeStateStore } = await import('../../../agent/runtime/state.js');
     const { createPolicyClient } = await import('../../../agent/policy/client.js');
     const { createFilePolicyStore } = await import('../../../agent/policy/store.js');
-    const { scanTarget } = await import('../../../agent/runtime/scan-target.js');
+    const { scan } = await import('../../../agent/scan.js');
     const log = memoryLogger();
     const { store } = await RuntimeStateStore.load(h.stateDir, { agentVersion: '1', log });
     const controller = new AbortController();
@@ -257,7 +263,7 @@ describe('the background loop (in-process, stand-in server)', () => {
       scan: async (policy) => {
         calls++;
         if (calls === 1) throw new TypeError('boom in the scan');
-        return scanTarget({ os: 'linux', root: h.tree, liveProcesses: false }, policy);
+        return scan({ os: 'linux', root: h.tree, liveProcesses: false, policy });
       },
     });
     const running = loop.run(controller.signal);

@@ -24,7 +24,8 @@ const FORBIDDEN: [RegExp, string][] = [
   [/\/dist\/protocol\//, 'the protocol schemas'],
   [/\/dist\/agent\/inventory\/(index|sources\.linux|sources\/processes)\.js$/, 'the inventory'],
   [/\/dist\/agent\/(catalog|config|enroll|transport|outbox|notify|report\/build)\b/, 'turn-only machinery'],
-  [/\/dist\/agent\/runtime\/(turn|state|context|agent|loop|scan-target)\.js$/, 'the turn itself'],
+  [/\/dist\/agent\/runtime\/(turn|state|context|agent|loop)\.js$/, 'the turn itself'],
+  [/\/dist\/agent\/scan\.js$/, 'the scan pipeline'],
 ];
 
 describe('the supervisor’s module graph', () => {

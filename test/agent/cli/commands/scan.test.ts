@@ -243,6 +243,78 @@ describe('appwacht scan output and errors', () => {
     assert.ok(dpkg.error?.message, 'the reason is given');
   });
 
+  it('exits 2 for a --root that does not exist (it once read "compliant", every source "✓ 0")', async () => {
+    const { code, stdout, stderr } = await runCli(['scan', '--root', join(dir, 'nonexistent'), '--os', 'linux']);
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    assert.match(stderr, /--root .*nonexistent does not exist/);
+  });
+
+  it('exits 3 (unknown) for an existing folder that is no system tree, and says why in both languages', async () => {
+    const empty = await mkdtemp(join(dir, 'empty-tree-'));
+    const en = await runCli(['scan', '--lang', 'en', '--root', empty, '--os', 'linux']);
+    assert.equal(en.code, 3, en.stdout + en.stderr);
+    assert.match(en.stdout, /Result: UNKNOWN/);
+    assert.match(en.stdout, /No package database \(dpkg or rpm\) found/);
+    const de = await runCli(['scan', '--lang', 'de', '--root', empty, '--os', 'linux']);
+    assert.equal(de.code, 3);
+    assert.match(de.stdout, /Ergebnis: UNBEKANNT/);
+    assert.match(de.stdout, /Keine Paketdatenbank/);
+  });
+
+  it('exits 3 (unknown) for a capture whose registry and Store sources failed, naming both and what IT can do', async () => {
+    const failed = {
+      format: 'appwacht-raw-inventory',
+      version: 1,
+      os: 'windows',
+      root: '/',
+      collectedAt: '2026-12-05T10:00:00Z',
+      sources: {
+        registry: { ok: false, ms: 3, error: { code: 'EACCES', message: 'reg.exe: access denied' } },
+        appx: { ok: false, ms: 2, error: { code: 'TOOL_MISSING', message: 'powershell missing' } },
+      },
+    };
+    const path = await put(dir, 'raw-failed.json', JSON.stringify(failed));
+    const human = await runCli(['scan', '--lang', 'en', '--from', path]);
+    assert.equal(human.code, 3);
+    assert.match(human.stdout, /Result: UNKNOWN/);
+    assert.match(human.stdout, /Windows registry, reg\.exe[\s\S]*AppLocker/);
+    assert.match(human.stdout, /Store apps[\s\S]*Constrained Language Mode/);
+    assert.doesNotMatch(human.stdout, /COMPLIANT/);
+    const json = JSON.parse((await runCli(['scan', '--json', '--from', path])).stdout) as {
+      status: string;
+      state: { gaps: unknown };
+    };
+    assert.equal(json.status, 'unknown');
+    assert.deepEqual(json.state.gaps, [
+      { code: 'SOURCE_FAILED', source: 'registry' },
+      { code: 'SOURCE_FAILED', source: 'appx' },
+    ]);
+  });
+
+  it('exits 3 (unknown) for a capture with no sources at all', async () => {
+    const path = await put(
+      dir,
+      'raw-empty.json',
+      JSON.stringify({
+        format: 'appwacht-raw-inventory',
+        version: 1,
+        os: 'windows',
+        root: '/',
+        collectedAt: '2026-12-05T10:00:00Z',
+        sources: {},
+      }),
+    );
+    const { code, stdout } = await runCli(['scan', '--lang', 'de', '--from', path]);
+    assert.equal(code, 3);
+    assert.match(stdout, /keine einzige Quelle/);
+  });
+
+  it('documents exit code 3 in --help in both languages', async () => {
+    assert.match((await runCli(['scan', '--help', '--lang', 'en'])).stdout, /3 unknown/);
+    assert.match((await runCli(['scan', '--help', '--lang', 'de'])).stdout, /3 unbekannt/);
+  });
+
   it('rejects usage errors with exit 2 and points to --help', async () => {
     for (const args of [
       ['scan', '--bogus'],

@@ -225,9 +225,21 @@ describe('collectBundles() on folders it cannot read', () => {
     await rm(tmp, { recursive: true, force: true });
   });
 
-  it('returns nothing, and no problems, for a root without any of the folders', async () => {
+  it('says that /Applications and /Users are missing for a root without any of the folders (not a Mac)', async () => {
     const raw = await collectBundles({ root: tmp });
-    assert.deepEqual(raw, { bundles: [], problems: [] });
+    assert.deepEqual(raw, {
+      bundles: [],
+      problems: [],
+      unreadable: [
+        { path: '/Applications', code: 'ENOENT' },
+        { path: '/Users', code: 'ENOENT' },
+      ],
+    });
+    const parsed = parseBundles(raw);
+    assert.deepEqual(
+      parsed.unread?.map((u) => u.place),
+      ['/Applications', '/Users'],
+    );
   });
 
   it('records a folder it may not list (like TCC-protected ~/Desktop) and goes on', async () => {
@@ -235,11 +247,18 @@ describe('collectBundles() on folders it cannot read', () => {
     await chmod(tmp, 0o755);
     await chmod(path.join(tmp, 'Users/anna/Desktop'), 0);
     const raw = await collectAs(unprivileged, tmp);
-    assert.ok(
-      raw.problems.some((p) => p.startsWith('/Users/anna/Desktop: cannot list (EACCES')),
-      raw.problems.join(' | '),
-    );
+    // Bundles there are unseen: the source can no longer vouch for the device (it is reported as read in part).
+    assert.deepEqual(raw.unreadable, [
+      { path: '/Applications', code: 'ENOENT' },
+      { path: '/Users/anna/Desktop', code: 'EACCES' },
+    ]);
     assert.ok(raw.bundles.some((b) => b.path === '/Users/anna/Downloads/WhatsApp.app'));
+    const parsed = parseBundles(raw);
+    assert.equal(parsed.unread?.[1]?.place, '/Users/anna/Desktop');
+    assert.ok(
+      parsed.apps.some((a) => a.location === '/Users/anna/Downloads/WhatsApp.app'),
+      'what was seen still counts',
+    );
   });
 });
 

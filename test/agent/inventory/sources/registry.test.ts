@@ -323,9 +323,26 @@ describe('registry source: collect (fake runner) and parse', () => {
     );
     const { run } = fakeRunner(answers);
     const source = createRegistrySource({ run, systemRoot: SYSTEM_ROOT });
-    const { apps, problems } = source.parse(await source.collect(ctx));
+    const { apps, problems, unread } = source.parse(await source.collect(ctx));
     assert.ok(apps.some((a) => a.ids.uninstallKey === 'Discord'));
-    assert.match(problems.join(' | '), /WOW6432Node.*EXIT: reg exited with 1/);
+    // "Not found" is an empty key (nobody installed there), not a place left unread.
+    assert.match(problems.join(' | '), /WOW6432Node.*no such key/);
+    assert.equal(unread, undefined);
+  });
+
+  it('names a query that was denied as a place it could not read, and keeps what the others found', async () => {
+    const answers = systemMachine();
+    answers.set(
+      key(REG, ['query', `HKLM\\SOFTWARE\\${U}`, '/s', '/reg:64']),
+      new SourceError('EXIT', 'reg exited with 1: ERROR: Access is denied.'),
+    );
+    const { run } = fakeRunner(answers);
+    const source = createRegistrySource({ run, systemRoot: SYSTEM_ROOT });
+    const { apps, unread } = source.parse(await source.collect(ctx));
+    assert.ok(apps.some((a) => a.ids.uninstallKey === 'Discord'));
+    assert.deepEqual(unread, [
+      { place: `HKLM\\SOFTWARE\\${U}`, code: 'EXIT', message: 'reg exited with 1: ERROR: Access is denied.' },
+    ]);
   });
 
   it('refuses to run reg.exe against a folder tree (NOT_LIVE)', async () => {
