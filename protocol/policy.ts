@@ -101,9 +101,12 @@ export type Policy = z.infer<typeof Policy>;
  * What the server sends: the policy's exact JSON bytes and an Ed25519 signature over them.
  * Signing bytes rather than a parsed object avoids any canonicalisation question.
  */
+/** The most characters of policy JSON an agent accepts; the server refuses to sign more (POLICY_TOO_LARGE). */
+export const POLICY_PAYLOAD_MAX = 1_000_000;
+
 export const SignedPolicy = z.strictObject({
   keyId: z.string().regex(/^[0-9a-f]{16}$/),
-  payload: z.string().min(2).max(1_000_000),
+  payload: z.string().min(2).max(POLICY_PAYLOAD_MAX),
   signature: z.base64().max(200),
 });
 export type SignedPolicy = z.infer<typeof SignedPolicy>;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { z } from 'zod';
-import { Policy } from '../../protocol/policy.js';
+import { Policy, POLICY_PAYLOAD_MAX } from '../../protocol/policy.js';
 import type { SignedPolicy } from '../../protocol/policy.js';
 import { signPayload } from '../../protocol/signing.js';
 import type { Database, PolicyRow } from '../db/schema.js';
@@ -84,6 +84,13 @@ export function createPolicyStore(db: Kysely<Database>, signingKeyPem: string, n
             throw new HttpError(400, 'POLICY_EXPIRED', 'expiresAt lies in the past');
           }
           const payload = JSON.stringify(policy);
+          // Checked before signing and storing: a version every agent would refuse must not exist (issue 14 finding 5).
+          if (payload.length > POLICY_PAYLOAD_MAX)
+            throw new HttpError(
+              400,
+              'POLICY_TOO_LARGE',
+              `the policy is ${payload.length} characters as JSON; agents accept at most ${POLICY_PAYLOAD_MAX}`,
+            );
           const signed = signPayload(payload, signingKeyPem);
           const row: PolicyRow = {
             version,
