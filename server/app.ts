@@ -25,6 +25,7 @@ import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policy.js';
 import { reportRoutes } from './routes/reports.js';
 import type { ServerSecrets } from './services/bootstrap.js';
+import { createEscalation, startSweeper } from './escalation/service.js';
 import { createPolicyStore } from './services/policy-store.js';
 import { startPruner } from './services/pruner.js';
 import { createReportIngest } from './services/report-ingest.js';
@@ -40,6 +41,8 @@ export interface AppDeps {
   logger?: boolean | { level: string };
   /** Run the retention prune on a timer (main does; tests call it directly). */
   pruneOnTimer?: boolean;
+  /** Run the escalation sweep, the mail queue and the webhooks on timers (main does; tests drive them). */
+  escalationOnTimer?: boolean;
 }
 
 /** Fastify's 4xx codes, renamed to the stable codes of our API. */
@@ -102,7 +105,13 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     () => repos.devices,
     async () => (await policies.current())?.version ?? null,
   );
+  const escalation = createEscalation({
+    db: deps.handle.db,
+    config: config.escalation,
+    now,
+  });
   const ingest = createReportIngest(deps.handle.db, {
+    afterFold: (trx, ids, at) => escalation.afterIngest(trx, ids, at),
     maxBatch: config.reportBatchMax,
     onBatch: (n) => metrics.batch.observe(n),
     onOutcome: (o) => metrics.reports.inc({ outcome: o }),
@@ -118,6 +127,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     ingest,
     metrics,
     deviceTokens,
+    escalation,
   };
 
   app.decorateRequest('deviceId', null);
@@ -189,8 +199,10 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
 
   const pruner = deps.pruneOnTimer ? startPruner(ctx, app.log) : null;
   app.addHook('onReady', async () => admin.check(routes));
+  const sweeper = deps.escalationOnTimer ? startSweeper(escalation, config.escalation.sweepSeconds, app.log) : null;
   app.addHook('onClose', async () => {
     pruner?.stop();
+    await sweeper?.stop();
     await ingest.close();
   });
   app.decorate('appwacht', ctx);

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { loadEscalationConfig, type EscalationConfig } from './escalation/config.js';
 
 /**
  * Server configuration, read from the environment (and a few CLI flags) and validated once at start.
@@ -77,6 +78,7 @@ export interface ServerConfig {
   initialPolicyFile: string | null;
   firstAdmin: { username: string; password: string | null };
   logLevel: z.infer<typeof EnvSchema>['APPWACHT_LOG_LEVEL'];
+  escalation: EscalationConfig;
 }
 
 const FLAGS = {
@@ -154,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = [], cwd = pr
       problems.push('APPWACHT_TLS_KEY: not a PEM private key');
     if (cert && key) tls = { cert, key };
   }
+  const escalation = loadEscalationConfig(merged as Record<string, string>, problems);
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`, problems);
 
   return {
@@ -175,5 +178,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = [], cwd = pr
     initialPolicyFile: e.APPWACHT_INITIAL_POLICY ? abs(e.APPWACHT_INITIAL_POLICY) : null,
     firstAdmin: { username: e.APPWACHT_ADMIN_USER, password: e.APPWACHT_ADMIN_PASSWORD ?? null },
     logLevel: e.APPWACHT_LOG_LEVEL,
+    escalation: escalation!,
   };
 }

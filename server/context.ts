@@ -1,9 +1,11 @@
 import type { ServerConfig } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
+import type { Escalation } from './escalation/service.js';
 import type { Metrics } from './plugins/metrics.js';
 import { adminsRepo, apiTokensRepo, sessionsRepo } from './repositories/admins.js';
 import { auditRepo } from './repositories/audit.js';
 import { devicesRepo } from './repositories/devices.js';
+import { ladderRepo } from './repositories/ladder.js';
 import { reportsRepo } from './repositories/reports.js';
 import type { ServerSecrets } from './services/bootstrap.js';
 import type { PolicyStore } from './services/policy-store.js';
@@ -23,11 +25,13 @@ export interface AppContext {
     admins: ReturnType<typeof adminsRepo>;
     sessions: ReturnType<typeof sessionsRepo>;
     tokens: ReturnType<typeof apiTokensRepo>;
+    ladder: ReturnType<typeof ladderRepo>;
   };
   policies: PolicyStore;
   ingest: ReportIngest;
   metrics: Metrics;
   deviceTokens: TokenCache;
+  escalation: Escalation;
 }
 
 export function createRepos(handle: DatabaseHandle): AppContext['repos'] {
@@ -39,5 +43,6 @@ export function createRepos(handle: DatabaseHandle): AppContext['repos'] {
     admins: adminsRepo(db),
     sessions: sessionsRepo(db),
     tokens: apiTokensRepo(db),
+    ladder: ladderRepo(db),
   };
 }

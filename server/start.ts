@@ -48,6 +48,7 @@ export async function startServer(
       handle,
       secrets,
       pruneOnTimer: true,
+      escalationOnTimer: true,
       ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
     });
     await app.listen({ port: config.port, host: config.host });

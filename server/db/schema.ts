@@ -111,6 +111,13 @@ export interface Database {
   admins: AdminsTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  device_ladder: DeviceLadderTable;
+  employees: EmployeesTable;
+  employee_map: EmployeeMapTable;
+  exemptions: ExemptionsTable;
+  mail_outbox: MailOutboxTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  escalation_meta: { key: string; value: string };
 }
 
 export type DeviceRow = Selectable<DevicesTable>;
@@ -120,3 +127,84 @@ export type PolicyRow = Selectable<PoliciesTable>;
 export type AuditRow = Selectable<AuditLogTable>;
 export type AdminRow = Selectable<AdminsTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
+
+/** The escalation ladder of one device (see server/escalation/ladder.ts for what each time means). */
+export interface DeviceLadderTable {
+  device_id: string;
+  /** The employee's mail identity, null while the OS user maps to none. */
+  employee: string | null;
+  step: Generated<'compliant' | 'notice' | 'overdue' | 'blocked'>;
+  reason: Generated<'compliant' | 'violation' | 'stale' | 'unknown' | 'exempt' | 'retired'>;
+  deadline: number | null;
+  failing_since: number | null;
+  warned_at: number | null;
+  reminded_at: number | null;
+  reminders: Generated<number>;
+  blocked_at: number | null;
+  cleared_at: number | null;
+  stale_since: number | null;
+  unknown_since: number | null;
+  exempt_until: number | null;
+  /** When the sweep must evaluate the row again (indexed). */
+  next_at: number | null;
+  changed_at: number;
+  why: Generated<string>;
+}
+
+/** The access decision per employee: blocked while any of their active devices is blocked. */
+export interface EmployeesTable {
+  email: string;
+  blocked_since: number | null;
+  changed_at: number;
+}
+
+/** Imported OS user → mail identity; overrides the template. */
+export interface EmployeeMapTable {
+  os_user: string; // normalised (see server/employees/identity.ts)
+  email: string;
+  imported_at: number;
+}
+
+export interface ExemptionsTable {
+  id: string;
+  device_id: string | null;
+  employee: string | null;
+  reason: string;
+  granted_by: string;
+  granted_at: number;
+  until: number;
+  revoked_at: number | null;
+}
+
+export type MailKind = 'warn' | 'remind' | 'block' | 'cleared';
+
+export interface MailOutboxTable {
+  id: Generated<number>;
+  created_at: number;
+  device_id: string | null;
+  employee: string | null;
+  kind: MailKind;
+  /** JSON: what the template needs (apps, dates, hostname, os), fixed when the step happened. */
+  facts: string;
+  status: 'pending' | 'sending' | 'sent' | 'failed' | 'unmapped';
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  last_error: string | null;
+  sent_at: number | null;
+  message_id: string | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  created_at: number;
+  employee: string;
+  body: string;
+  status: 'pending' | 'sending' | 'delivered' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+}
+
+export type DeviceLadderRow = Selectable<DeviceLadderTable>;

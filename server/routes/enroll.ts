@@ -5,6 +5,7 @@ import type { AppContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { auditRepo } from '../repositories/audit.js';
 import { devicesRepo } from '../repositories/devices.js';
+import { ladderRepo } from '../repositories/ladder.js';
 import { hashToken, newToken, secretsEqual } from '../services/secrets.js';
 import { errors } from './schemas.js';
 
@@ -30,6 +31,8 @@ export function enrollRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         const now = ctx.now();
         const { id, reenrolled } = await ctx.handle.db.transaction().execute(async (trx) => {
           const r = await devicesRepo(trx).enroll(req.body.host, hashToken(token), now);
+          // The new device's ladder: evaluated by the next sweep (and by its first report).
+          await ladderRepo(trx).create(r.id, now, now);
           await auditRepo(trx).append({
             at: now,
             actor: `device:${r.id}`,

@@ -32,8 +32,8 @@ export function reportRoutes(ctx: AppContext): FastifyPluginAsyncZod {
             'scannedAt lies more than a day in the future; check the device clock',
           );
         }
-        const { stored } = await ctx.ingest.submit({ deviceId: req.deviceId!, report, receivedAt: now });
-        return reply.code(stored ? 201 : 200).send({ reportId: report.reportId, stored });
+        const { stored, ladder } = await ctx.ingest.submit({ deviceId: req.deviceId!, report, receivedAt: now });
+        return reply.code(stored ? 201 : 200).send({ reportId: report.reportId, stored, ...(ladder ? { ladder } : {}) });
       },
     );
   };

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { LadderView } from '../../protocol/ladder.js';
 import type { Report } from '../../protocol/report.js';
 import type { Database } from '../db/schema.js';
 import { conflict } from '../errors.js';
@@ -11,15 +12,29 @@ export interface IngestItem {
   receivedAt: number;
 }
 
+export interface IngestResult {
+  stored: boolean;
+  /** Where the device stands on the escalation ladder after the batch (absent for a replay). */
+  ladder?: LadderView;
+}
+
+/** Runs inside the batch's transaction for the devices whose state it folded (the escalation ladder). */
+export type AfterFold = (trx: Kysely<Database>, deviceIds: string[], now: number) => Promise<Map<string, LadderView>>;
+
 export interface ReportIngest {
   /** Resolves after the transaction holding this report has committed; rejects with a 409 HttpError for a foreign id. */
-  submit(item: IngestItem): Promise<{ stored: boolean }>;
+  submit(item: IngestItem): Promise<IngestResult>;
   close(): Promise<void>;
 }
 
 export function createReportIngest(
   db: Kysely<Database>,
-  opts: { maxBatch: number; onBatch?: (size: number) => void; onOutcome?: (o: IngestOutcome['kind']) => void },
+  opts: {
+    maxBatch: number;
+    onBatch?: (size: number) => void;
+    onOutcome?: (o: IngestOutcome['kind']) => void;
+    afterFold?: AfterFold;
+  },
 ): ReportIngest {
   const commit = (items: IngestItem[]) =>
     db.transaction().execute(async (trx) => {
@@ -31,11 +46,15 @@ export function createReportIngest(
           receivedAt: it.receivedAt,
         })),
       );
-      return outcomes.map((outcome): ItemResult<{ stored: boolean }> => {
+      const folded = items.filter((_, i) => outcomes[i]!.kind === 'stored').map((it) => it.deviceId);
+      const now = Math.max(...items.map((it) => it.receivedAt));
+      const ladders = opts.afterFold && folded.length > 0 ? await opts.afterFold(trx, folded, now) : null;
+      return outcomes.map((outcome, i): ItemResult<IngestResult> => {
         opts.onOutcome?.(outcome.kind);
-        return outcome.kind === 'foreign'
-          ? { ok: false, error: conflict('REPORT_ID_TAKEN', 'this reportId was already used by another device') }
-          : { ok: true, value: { stored: outcome.kind === 'stored' } };
+        if (outcome.kind === 'foreign')
+          return { ok: false, error: conflict('REPORT_ID_TAKEN', 'this reportId was already used by another device') };
+        const ladder = outcome.kind === 'stored' ? ladders?.get(items[i]!.deviceId) : undefined;
+        return { ok: true, value: { stored: outcome.kind === 'stored', ...(ladder ? { ladder } : {}) } };
       });
     });
   const group = new GroupCommit(commit, opts.maxBatch, opts.onBatch);
