@@ -1,10 +1,12 @@
 import type { Matcher, OsName, SourceKind } from '../../protocol/index.js';
-import type { CatalogApp, NameRule, Sourced } from './types.js';
+import type { CatalogApp, ClientScope, NameRule, Sourced } from './types.js';
 
 type IdKind = Exclude<keyof Matcher, 'names'>;
 
-function values(groups: readonly Sourced[] | undefined): string[] {
-  return groups?.flatMap((g) => g.values) ?? [];
+/** A rule for the official app only leaves out what third-party clients carry. */
+function inScope<T extends { thirdParty?: string }>(items: readonly T[] | undefined, clients: ClientScope): readonly T[] {
+  if (!items) return [];
+  return clients === 'all' ? items : items.filter((i) => i.thirdParty === undefined);
 }
 
 /** Case-insensitive de-duplication, first spelling wins (ids compare case-insensitively anyway). */
@@ -23,9 +25,11 @@ function unique(list: string[]): string[] | undefined {
  * Turns a catalog entry into the protocol's `Matcher`, so a catalog app and an admin's custom rule go through the
  * same matcher. Per-OS name rules become rules limited to that OS; a rule listed for several OSes is merged into one.
  * Process names are not OS-scoped in the protocol; they are exact names, so a Windows name never matches on Linux.
+ * With `clients: 'official'` only the vendor's own identifiers are kept (see `Sourced.thirdParty`).
  */
-export function catalogAppToMatcher(app: CatalogApp): Matcher {
+export function catalogAppToMatcher(app: CatalogApp, clients: ClientScope = 'all'): Matcher {
   const { windows: w, macos: m, linux: l } = app;
+  const values = (groups: readonly Sourced[] | undefined) => inScope(groups, clients).flatMap((g) => g.values);
   const ids: Record<IdKind, string[] | undefined> = {
     bundleIds: unique(values(m?.bundleIds)),
     appxNames: unique(values(w?.appxNames)),
@@ -41,7 +45,7 @@ export function catalogAppToMatcher(app: CatalogApp): Matcher {
 
   const names = new Map<string, { pattern: string; publisher?: string; sources?: SourceKind[]; os: OsName[] }>();
   const addNames = (os: OsName, rules: readonly NameRule[] | undefined) => {
-    for (const r of rules ?? []) {
+    for (const r of inScope(rules, clients)) {
       const key = `${r.pattern}\u0000${r.publisher ?? ''}\u0000${r.sources?.join(',') ?? ''}`;
       const entry = names.get(key) ?? {
         pattern: r.pattern,

@@ -16,7 +16,14 @@ import { wechat } from './apps/wechat.js';
 import { whatsapp } from './apps/whatsapp.js';
 import { wire } from './apps/wire.js';
 import { catalogAppToMatcher } from './compile.js';
-import type { CatalogApp } from './types.js';
+import { allInOneMessenger } from './apps/all-in-one-messenger.js';
+import { beeper } from './apps/beeper.js';
+import { ferdium } from './apps/ferdium.js';
+import { franz } from './apps/franz.js';
+import { rambox } from './apps/rambox.js';
+import { singlebox } from './apps/singlebox.js';
+import { station } from './apps/station.js';
+import type { CatalogApp, ClientScope } from './types.js';
 
 export type * from './types.js';
 export { catalogAppToMatcher } from './compile.js';
@@ -42,6 +49,14 @@ export const catalog: readonly CatalogApp[] = [
   skype,
   element,
   wire,
+  // Multi-service containers: in the catalog so IT can warn about or ban them knowingly; in no default ban list.
+  ferdium,
+  franz,
+  rambox,
+  beeper,
+  station,
+  allInOneMessenger,
+  singlebox,
 ];
 
 const byId = new Map(catalog.map((app) => [app.id, app]));
@@ -51,14 +66,23 @@ export function getCatalogApp(id: string): CatalogApp | undefined {
   return byId.get(id);
 }
 
-/** The catalog entry as a protocol Matcher (computed once per id). */
-export function getCatalogMatcher(id: string): Matcher | undefined {
-  let matcher = matchers.get(id);
+/**
+ * The catalog entry as a protocol Matcher (computed once per id and scope): every client of the service by default,
+ * or only the vendor's own app with `clients: 'official'`.
+ */
+export function getCatalogMatcher(id: string, clients: ClientScope = 'all'): Matcher | undefined {
+  const key = `${id}\u0000${clients}`;
+  let matcher = matchers.get(key);
   if (!matcher) {
     const app = byId.get(id);
     if (!app) return undefined;
-    matcher = catalogAppToMatcher(app);
-    matchers.set(id, matcher);
+    matcher = catalogAppToMatcher(app, clients);
+    matchers.set(key, matcher);
   }
   return matcher;
+}
+
+/** Why a container app matters, in the reader's language; undefined for an ordinary messenger or an unknown id. */
+export function containerExplanation(id: string, lang: 'de' | 'en'): string | undefined {
+  return byId.get(id)?.container?.why[lang];
 }

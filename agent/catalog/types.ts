@@ -12,6 +12,11 @@ export interface Sourced {
   note?: string;
   /** Set when no first-hand source confirms the identifier: why it is used anyway. */
   unverified?: string;
+  /**
+   * Set when these identifiers belong to a client the service's vendor does not make (a wrapper, fork or unofficial
+   * client): that client's name. Absent means the vendor's own app. A rule with `clients: 'official'` skips these.
+   */
+  thirdParty?: string;
 }
 
 /**
@@ -27,6 +32,8 @@ export interface NameRule {
   source: string;
   note?: string;
   unverified?: string;
+  /** As on `Sourced`: the third-party client this rule recognises; absent means the vendor's own app. */
+  thirdParty?: string;
 }
 
 export interface WindowsSignature {
@@ -68,6 +75,20 @@ export interface LinuxSignature {
  */
 export type DesktopClient = 'official' | 'discontinued' | 'none';
 
+/** Which clients of a service a rule covers: every client (the default) or the vendor's own app only. */
+export type ClientScope = 'all' | 'official';
+
+/**
+ * An app that hosts other services (WhatsApp, Telegram, Messenger …) as tabs in one window. What runs inside is
+ * invisible to an app inventory, so the container itself is the only thing that can be found.
+ */
+export interface ContainerInfo {
+  /** Catalog ids of the services it is known to host. */
+  hosts: readonly string[];
+  /** Why it matters, for the employee (status window) and the admin (mails), in both languages. */
+  why: { de: string; en: string };
+}
+
 export interface CatalogApp {
   /** Stable slug used by policy rules (`app: "whatsapp"`). */
   id: string;
@@ -81,4 +102,6 @@ export interface CatalogApp {
   linux?: LinuxSignature;
   /** Known products that look alike but are not this app (documentation; the tests hold the real table). */
   notThis?: readonly string[];
+  /** Set for a multi-service container (Ferdium, Franz, Rambox …): not a messenger itself, and banned by no default. */
+  container?: ContainerInfo;
 }

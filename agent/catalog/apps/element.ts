@@ -25,6 +25,14 @@ export const element: CatalogApp = {
           'github:microsoft/winget-pkgs:manifests/e/Element/Element/1.11.112/Element.Element.locale.en-US.yaml@73ddb8a4 (Publisher Element, Author New Vector Ltd)',
         unverified: 'which of the two strings the Squirrel entry carries was not captured',
       },
+      {
+        pattern: versioned('SchildiChat'),
+        source:
+          'github:microsoft/winget-pkgs:manifests/s/SchildiChat/SchildiChat/1.11.36-sc.3/SchildiChat.SchildiChat.installer.yaml@609795f2 (PackageName)',
+        note: 'a fork of Element Desktop; other Matrix clients (Nheko, NeoChat, Fractal) are not Element and are not matched',
+        thirdParty: 'SchildiChat',
+        unverified: 'ARP DisplayName taken from the winget package name',
+      },
     ],
   },
   macos: {

@@ -60,12 +60,20 @@ export const signal: CatalogApp = {
     ],
   },
   linux: {
-    flatpakIds: [{ values: ['org.signal.Signal'], source: 'github:flathub/org.signal.Signal:org.signal.Signal.yaml@0034f9d9' }],
+    flatpakIds: [
+      { values: ['org.signal.Signal'], source: 'github:flathub/org.signal.Signal:org.signal.Signal.yaml@0034f9d9' },
+      {
+        values: ['de.schmidhuberj.Flare', 'org.nanuc.Axolotl'],
+        source: 'github:flathub/de.schmidhuberj.Flare ; github:flathub/org.nanuc.Axolotl (Flathub repositories, 2026-12-05)',
+        note: 'GTK and Electron clients speaking the Signal protocol; their names ("Flare", "Axolotl") are too generic for name rules',
+        thirdParty: 'Flare, Axolotl',
+      },
+    ],
     snapNames: [
       {
         values: ['signal-desktop'],
         source: 'github:snapcrafters/signal-desktop:snap/snapcraft.yaml@015c5f3d',
-        note: 'Snapcrafters, not Signal',
+        note: "Snapcrafters' package of Signal's own app",
       },
     ],
     packages: [{ values: ['signal-desktop', 'signal-desktop-beta'], source: `${PACKAGE_JSON} (name) ; ${BETA_SCRIPT}` }],

@@ -42,6 +42,7 @@ export const threema: CatalogApp = {
         pattern: 'Threema For Desktop',
         source: 'reference falsePositiveRisks: GeekCornerGH/threema-for-desktop',
         note: 'unofficial client, still a Threema client',
+        thirdParty: 'Threema For Desktop',
       },
     ],
     processes: [
@@ -62,8 +63,13 @@ export const threema: CatalogApp = {
     ],
     names: [
       {
-        pattern: `${NAME}|Threema For Desktop`,
+        pattern: NAME,
         source: 'github:Homebrew/homebrew-cask:Casks/t/threema.rb@070efe45 ; threema-work.rb@2376fc94 ; threema@beta.rb@0c5929ab',
+      },
+      {
+        pattern: 'Threema For Desktop',
+        source: 'reference falsePositiveRisks: GeekCornerGH/threema-for-desktop',
+        thirdParty: 'Threema For Desktop',
       },
     ],
   },

@@ -27,6 +27,12 @@ export const wechat: CatalogApp = {
         pattern: versioned('WeChat|Weixin|微信'),
         source: `${WINGET_3} ; ${WINGET_4} ; ${UNATTRIBUTED} (regexes ^WeChat\\b ^Weixin\\b ^微信)`,
       },
+      {
+        pattern: versioned('weweChat'),
+        source: 'github:microsoft/winget-pkgs:manifests/t/trazyn/weweChat/1.1.7/trazyn.weweChat.installer.yaml@373a603d',
+        thirdParty: 'weweChat',
+        unverified: 'ARP DisplayName taken from the package name',
+      },
     ],
     processes: [
       {
@@ -36,8 +42,19 @@ export const wechat: CatalogApp = {
     ],
   },
   macos: {
-    bundleIds: [{ values: ['com.tencent.xinWeChat'], source: 'github:Homebrew/homebrew-cask:Casks/w/wechat.rb@01eb38ec' }],
-    names: [{ pattern: 'WeChat|微信', source: 'github:Homebrew/homebrew-cask:Casks/w/wechat.rb@01eb38ec' }],
+    bundleIds: [
+      { values: ['com.tencent.xinWeChat'], source: 'github:Homebrew/homebrew-cask:Casks/w/wechat.rb@01eb38ec' },
+      {
+        values: ['gh.trazyn.wewechat'],
+        source: 'github:Homebrew/homebrew-cask:Casks/w/wewechat.rb@0c5929ab (zap: Preferences/gh.trazyn.wewechat.plist)',
+        note: 'discontinued in 2018; installs remain',
+        thirdParty: 'weweChat',
+      },
+    ],
+    names: [
+      { pattern: 'WeChat|微信', source: 'github:Homebrew/homebrew-cask:Casks/w/wechat.rb@01eb38ec' },
+      { pattern: 'weweChat', source: 'github:Homebrew/homebrew-cask:Casks/w/wewechat.rb@0c5929ab', thirdParty: 'weweChat' },
+    ],
     processes: [{ values: ['WeChat'], source: ENDPOINT_TABLE }],
   },
   linux: {

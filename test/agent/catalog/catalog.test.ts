@@ -78,9 +78,14 @@ describe('catalog', () => {
 
   it('limits name rules to the OS they were seen on, and merges a rule seen on all three', () => {
     const telegram = getCatalogMatcher('telegram')!;
+    // Windows: official + forks (versioned); macOS: official + Telegram A; forks' bare names merged for macOS and Linux.
     assert.deepEqual(
       telegram.names!.map((n) => n.os),
-      [['windows'], ['macos'], ['linux']],
+      [['windows'], ['windows'], ['macos'], ['macos'], ['macos', 'linux'], ['linux']],
+    );
+    assert.deepEqual(
+      getCatalogMatcher('telegram', 'official')!.names!.map((n) => n.os),
+      [['windows'], ['macos'], ['macos'], ['linux']],
     );
     const snapchat = getCatalogMatcher('snapchat')!;
     assert.equal(snapchat.names!.length, 1);
