@@ -12,6 +12,13 @@ export type CustomApp = z.infer<typeof CustomApp>;
 export const RuleAction = z.enum(['ban', 'warn']);
 export type RuleAction = z.infer<typeof RuleAction>;
 
+/**
+ * Which clients of a catalog service a rule covers: `all` (the default) counts third-party clients, wrappers and forks
+ * as the service (ZapZap for WhatsApp, Kotatogram for Telegram …); `official` only the vendor's own app.
+ */
+export const RuleClients = z.enum(['all', 'official']);
+export type RuleClients = z.infer<typeof RuleClients>;
+
 /** One banned (or warned-about) app: a catalog id or a custom matcher, never both. */
 export const PolicyRule = z
   .strictObject({
@@ -21,9 +28,15 @@ export const PolicyRule = z
     action: RuleAction,
     deadline: IsoDateTime,
     message: Localized.optional(),
+    /** Optional, so policies written before it still parse; absent means `all`. */
+    clients: RuleClients.optional(),
   })
   .refine((r) => (r.app === undefined) !== (r.custom === undefined), {
     message: 'a rule names either a catalog app or a custom app',
+  })
+  .refine((r) => r.clients === undefined || r.app !== undefined, {
+    message: 'clients applies to a catalog app only; a custom app lists exactly what it matches',
+    path: ['clients'],
   });
 export type PolicyRule = z.infer<typeof PolicyRule>;
 

@@ -1,4 +1,4 @@
-import type { SourceKind } from '../../protocol/index.js';
+import type { RuleClients, SourceKind } from '../../protocol/index.js';
 /**
  * A group of identifiers with the place they were seen. Every identifier in the catalog carries
  * its source, so a reviewer can check it and a false positive can be traced to where it came from.
@@ -76,7 +76,7 @@ export interface LinuxSignature {
 export type DesktopClient = 'official' | 'discontinued' | 'none';
 
 /** Which clients of a service a rule covers: every client (the default) or the vendor's own app only. */
-export type ClientScope = 'all' | 'official';
+export type ClientScope = RuleClients;
 
 /**
  * An app that hosts other services (WhatsApp, Telegram, Messenger …) as tabs in one window. What runs inside is

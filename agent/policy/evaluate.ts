@@ -70,7 +70,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       matchers.push(rule.custom.match);
     } else if (rule.app) {
       const app = getCatalogApp(rule.app);
-      const matcher = getCatalogMatcher(rule.app);
+      const matcher = getCatalogMatcher(rule.app, rule.clients ?? 'all');
       if (!app || !matcher) {
         unknown.add(rule.app);
         continue;

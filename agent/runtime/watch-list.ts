@@ -9,7 +9,7 @@ import { getCatalogMatcher } from '../catalog/index.js';
 export function watchedProcessNames(policy: Policy): string[] {
   const names = new Set<string>();
   for (const rule of policy.rules) {
-    const matcher = rule.custom ? rule.custom.match : rule.app ? getCatalogMatcher(rule.app) : undefined;
+    const matcher = rule.custom ? rule.custom.match : rule.app ? getCatalogMatcher(rule.app, rule.clients ?? 'all') : undefined;
     for (const name of matcher?.processes ?? []) names.add(name);
   }
   return [...names].sort();
