@@ -1,4 +1,5 @@
 import type { Finding, Lang, Occurrence } from '../../protocol/index.js';
+import { containerExplanation } from '../catalog/index.js';
 import { formatDate } from '../i18n.js';
 import { describeGap, EMPLOYEE_HINT } from '../policy/coverage-texts.js';
 import type { SourceReport } from '../inventory/index.js';
@@ -55,6 +56,8 @@ function describeInstall(o: Occurrence): string {
 
 function formatFinding(f: Finding, lang: Lang): string[] {
   const lines = [`  ✗ ${f.name}`];
+  const why = containerExplanation(f.appId, lang);
+  if (why) lines.push(`      ${why}`);
   for (const o of f.installs) lines.push(`      ${T.installed[lang]}: ${describeInstall(o)}${o.user ? ` (${o.user})` : ''}`);
   for (const p of f.processes) lines.push(`      ${T.running[lang]}: ${p.name} (PID ${p.pid})${p.path ? ` ${p.path}` : ''}`);
   return lines;

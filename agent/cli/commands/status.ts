@@ -1,4 +1,5 @@
 import type { Lang } from '../../../protocol/index.js';
+import { containerExplanation } from '../../catalog/index.js';
 import { resolveConfig, type EffectiveConfig, type ResolveOptions } from '../../config/resolve.js';
 import { formatDate } from '../../i18n.js';
 import { readAgentStatus, statusJson, type AgentStatus } from '../../runtime/status.js';
@@ -142,10 +143,14 @@ export function formatStatus(s: AgentStatus, lang: Lang): string {
       label(T.result[lang]) +
         `${T.status[lang][scan.state.status]}${n ? ` – ${T.apps[lang](n)}` : ''} (${T.checked[lang](when(scan.at, lang))})`,
     );
-    for (const f of scan.findings)
+    for (const f of scan.findings) {
       lines.push(
         `  ✗ ${f.name} (${f.evidence.map((e) => T.evidence[lang][e]).join(', ')})${f.action === 'warn' ? ' [warn]' : ''}`,
       );
+      // A multi-service container is not a messenger itself: say why it is listed.
+      const why = containerExplanation(f.appId, lang);
+      if (why) lines.push(`      ${why}`);
+    }
     if (scan.state.deadline)
       lines.push(
         '  ' + T.deadline[lang](formatDate(scan.state.deadline, lang), scan.state.pastDeadline, scan.state.daysPastDeadline),

@@ -106,6 +106,28 @@ describe('appwacht status', () => {
     assert.equal((s.compliance as { status: string }).status, 'violation');
   });
 
+  it('explains a multi-service container next to its finding, in German and English', async () => {
+    const s = sampleState({
+      lastScan: {
+        ...sampleState().lastScan!,
+        state: { status: 'warning', deadline: '2026-09-15T00:00:00+02:00', pastDeadline: true, daysPastDeadline: 66 },
+        findings: [{ appId: 'ferdium', name: 'Ferdium', action: 'warn', evidence: ['installed'] }],
+      },
+    });
+    const d = await stateDirWith('container', s);
+    const de = await runCli(['status', '--lang', 'de'], env(d));
+    assert.match(
+      de.stdout,
+      /✗ Ferdium \(installiert\) \[warn\]\n\s+Ferdium ist eine Sammel-App: Sie öffnet Dienste wie WhatsApp, /,
+    );
+    assert.match(de.stdout, /Die IT entscheidet, ob sie davor warnt oder sie verbietet\./);
+    const en = await runCli(['status', '--lang', 'en'], env(d));
+    assert.match(en.stdout, /Ferdium is a multi-service container: .* so a banned messenger can run there without being found/);
+    // An ordinary messenger gets no such line.
+    const plain = await runCli(['status', '--lang', 'en'], env(await stateDirWith('plain', sampleState())));
+    assert.doesNotMatch(plain.stdout, /multi-service container/);
+  });
+
   it('says local mode, and that a crashed agent is not running', async () => {
     const s = sampleState({
       mode: 'local',
