@@ -178,16 +178,37 @@ describe('catalog audit against public index snapshots', () => {
     );
   });
 
+  it('flags none of the sampled winget names when they appear as a macOS or Linux app name', () => {
+    // The Homebrew and Flathub samples carry ids, not names; this puts the name rules of the other OSes to the test
+    // with the same real-world names. Labelled as what it is: winget names, read as if they were bundle or desktop names.
+    const winget = snapshots.find((s) => s.index === 'winget')!;
+    const flagged: string[] = [];
+    for (const n of winget.sample?.names ?? []) {
+      const name = typeof n === 'string' ? n : n[1];
+      for (const [os, source] of [
+        ['macos', 'bundle'],
+        ['linux', 'desktop-entry'],
+      ] as const) {
+        const hits = all.matchApp({ name, source, scope: 'machine', ids: {} }, os);
+        if (hits.length) flagged.push(`${os} "${name}" → ${hits.map((h) => catalog[h.index]!.id).join(', ')}`);
+      }
+    }
+    assert.deepEqual(flagged, []);
+  });
+
   it('prints the counts per OS and what the snapshot cannot vouch for', () => {
-    const lines = ['catalog audit (per OS): service clients found / total, unrelated flagged / total'];
+    const lines = ['catalog audit (per OS): service clients found / total, containers found / total, unrelated flagged / total'];
     for (const os of OsName.options) {
       const mine = results.filter((r) => r.c.os === os);
-      const clients = mine.filter(isClient);
+      const isContainer = (r: (typeof results)[number]) => !!catalog.find((a) => a.id === r.c.expect)?.container;
+      const containers = mine.filter((r) => isClient(r) && isContainer(r));
+      const clients = mine.filter((r) => isClient(r) && !isContainer(r));
       const unrelated = mine.filter((r) => !isClient(r));
       const thirdParty = clients.filter((r) => r.c.client === 'third-party');
       lines.push(
         `  ${os.padEnd(7)}  clients ${clients.filter(clientFound).length}/${clients.length}` +
           ` (third-party ${thirdParty.filter(clientFound).length}/${thirdParty.length})` +
+          `  containers ${containers.filter(clientFound).length}/${containers.length}` +
           `  unrelated flagged ${unrelated.filter((r) => r.hits.length > 0).length}/${unrelated.length}`,
       );
     }
@@ -213,7 +234,8 @@ describe('catalog audit against public index snapshots', () => {
         ),
       ),
     );
-    lines.push(`  catalog identifiers and name rules marked unverified: ${unverifiedIds.length}`);
+    lines.push(`  catalog identifiers and name rules marked unverified (${unverifiedIds.length}):`);
+    for (const id of unverifiedIds) lines.push(`    ${id}`);
     const ambiguous = results.filter((r) => r.c.ambiguous && r.officialHits.includes(r.c.expect!));
     lines.push(
       `  third-party clients an official-only rule cannot tell apart: ${ambiguous.map((r) => r.c.label).join(', ') || 'none'}`,
