@@ -10,6 +10,7 @@ import { formatScan } from '../../../agent/cli/format-scan.js';
 import type { InstalledApp } from '../../../agent/inventory/types.js';
 import { loadDefaultPolicy } from '../../../agent/policy/default-policy.js';
 import { evaluate } from '../../../agent/policy/evaluate.js';
+import { seenAll } from '../../helpers/seen-all.js';
 import type { ScanResult } from '../../../agent/scan.js';
 
 const containers = catalog.filter((a) => a.container);
@@ -44,7 +45,10 @@ describe('multi-service containers', () => {
       scope: 'machine',
       ids: { flatpakId: 'org.ferdium.Ferdium' },
     };
-    assert.equal(evaluate({ os: 'linux', apps: [ferdium], processes: [] }, policy, NOW).state.status, 'compliant');
+    assert.equal(
+      evaluate({ os: 'linux', apps: [ferdium], processes: [], sources: seenAll('linux') }, policy, NOW).state.status,
+      'compliant',
+    );
   });
 
   it('can be warned about knowingly, and the scan output says why', () => {
@@ -60,7 +64,7 @@ describe('multi-service containers', () => {
       ids: { bundleId: 'com.ferdium.ferdium-app' },
       location: '/Applications/Ferdium.app',
     };
-    const evaluation = evaluate({ os: 'macos', apps: [ferdiumMac], processes: [] }, policy, NOW);
+    const evaluation = evaluate({ os: 'macos', apps: [ferdiumMac], processes: [], sources: seenAll('macos') }, policy, NOW);
     assert.equal(evaluation.state.status, 'warning');
     const result = { evaluation, policy, inventory: { sources: [] }, scannedAt: NOW } as unknown as ScanResult;
     const de = formatScan(result, 'bundled', 'de');

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { Policy, PolicyRule, type OsName } from '../../../protocol/index.js';
 import type { InstalledApp, RunningProcess } from '../../../agent/inventory/types.js';
 import { evaluate } from '../../../agent/policy/evaluate.js';
+import { seenAll } from '../../helpers/seen-all.js';
 import { watchedProcessNames } from '../../../agent/runtime/watch-list.js';
 
 const DEADLINE = '2026-09-15T00:00:00+02:00';
@@ -69,7 +70,7 @@ const caprineMac: InstalledApp = {
 const ayugramExe: RunningProcess = { pid: 4242, name: 'AyuGram.exe', path: 'C:\\Users\\anna\\Downloads\\AyuGram\\AyuGram.exe' };
 
 function found(policy: Policy, os: OsName, apps: InstalledApp[], processes: RunningProcess[] = []): string[] {
-  return evaluate({ os, apps, processes }, policy, NOW).findings.map(
+  return evaluate({ os, apps, processes, sources: seenAll(os) }, policy, NOW).findings.map(
     (f) => `${f.appId}:${f.installs.map((o) => o.name).join('+')}`,
   );
 }
@@ -100,13 +101,19 @@ describe('rule clients: the service with its third-party clients, or the officia
 
   it('applies to running processes and to the list the resident process watch gets', () => {
     assert.deepEqual(
-      evaluate({ os: 'windows', apps: [], processes: [ayugramExe] }, policyFrom([rule('telegram')]), NOW).findings.map((f) =>
-        f.processes.map((p) => p.name),
-      ),
+      evaluate(
+        { os: 'windows', apps: [], processes: [ayugramExe], sources: seenAll('windows') },
+        policyFrom([rule('telegram')]),
+        NOW,
+      ).findings.map((f) => f.processes.map((p) => p.name)),
       [['AyuGram.exe']],
     );
     assert.deepEqual(
-      evaluate({ os: 'windows', apps: [], processes: [ayugramExe] }, policyFrom([rule('telegram', 'official')]), NOW).findings,
+      evaluate(
+        { os: 'windows', apps: [], processes: [ayugramExe], sources: seenAll('windows') },
+        policyFrom([rule('telegram', 'official')]),
+        NOW,
+      ).findings,
       [],
     );
     const all = watchedProcessNames(policyFrom([rule('telegram'), rule('whatsapp')]));
