@@ -25,6 +25,9 @@ import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policy.js';
 import { reportRoutes } from './routes/reports.js';
 import type { ServerSecrets } from './services/bootstrap.js';
+import { createDecider } from './decision/decide.js';
+import { decisionRoutes, WEBDAV_METHODS } from './decision/routes.js';
+import { loadOrCreateDecisionTokens } from './decision/tokens.js';
 import { createEscalation, startSweeper } from './escalation/service.js';
 import { createPolicyStore } from './services/policy-store.js';
 import { startPruner } from './services/pruner.js';
@@ -93,6 +96,8 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   // Typed as the HTTP variant either way: routes do not care whether TLS terminates here.
   if (config.tls) Object.assign(options, { https: { cert: config.tls.cert, key: config.tls.key } });
   const app = Fastify(options).withTypeProvider<ZodTypeProvider>();
+  // The nginx decision endpoint sees the client's WebDAV methods (auth_request repeats them).
+  for (const m of WEBDAV_METHODS) if (!app.supportedMethods.includes(m)) app.addHttpMethod(m, { hasBody: true });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: a text/plain body would otherwise reach the validator as a string.
@@ -192,6 +197,8 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   await app.register(enrollRoutes(ctx));
   await app.register(policyRoutes(ctx));
   await app.register(reportRoutes(ctx));
+  const decider = createDecider({ db: deps.handle.db, config: config.escalation, now });
+  await app.register(decisionRoutes(ctx, decider, loadOrCreateDecisionTokens(config.dataDir, config.escalation.tokens)));
   // Every admin route lives in this one plugin, which carries authentication and CSRF (see routes/admin/index.ts).
   const admin = adminApi(ctx);
   await app.register(admin.plugin);

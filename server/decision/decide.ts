@@ -1,0 +1,73 @@
+/**
+ * The access decision per employee, as the mail and groupware servers ask for it on every login: one indexed row
+ * read. A failure to decide (database away) becomes the answer the admin chose (APPWACHT_DECISION_ON_ERROR).
+ */
+import type { Kysely } from 'kysely';
+import { Policy } from '../../protocol/policy.js';
+import type { Database } from '../db/schema.js';
+import { loginIdentity } from '../employees/identity.js';
+import { ladderRepo } from '../repositories/ladder.js';
+import { policiesRepo } from '../repositories/policies.js';
+import type { EscalationConfig } from '../escalation/config.js';
+
+export interface Decision {
+  allow: boolean;
+  employee: string | null;
+  /** When the block began (deny only). */
+  since: number | null;
+  /** Why, for logs and headers: blocked | allowed | unmapped | error */
+  reason: 'blocked' | 'allowed' | 'unmapped' | 'error';
+  /** What the person logging in reads (de + en), for a deny. */
+  message: string;
+}
+
+const CACHE_MS = 10_000;
+
+export function createDecider(deps: { db: Kysely<Database>; config: EscalationConfig; now: () => number }) {
+  let identities: { map: Map<string, string>; at: number } | null = null;
+  let support: { text: string; at: number } | null = null;
+
+  async function overrides(now: number) {
+    if (identities === null || now - identities.at > CACHE_MS || now < identities.at)
+      identities = { map: await ladderRepo(deps.db).loadOverrides(), at: now };
+    return identities.map;
+  }
+
+  async function supportText(now: number): Promise<string> {
+    if (support === null || now - support.at > CACHE_MS || now < support.at) {
+      const repo = policiesRepo(deps.db);
+      const v = await repo.latestVersion();
+      const row = v === null ? undefined : await repo.get(v);
+      const s = row ? Policy.parse(JSON.parse(row.payload)).organization.support : {};
+      support = { text: s.email ?? s.phone ?? s.url ?? '', at: now };
+    }
+    return support.text;
+  }
+
+  const denyText = (contact: string) =>
+    'Zugang gesperrt: auf Ihrem Dienstgerät ist eine verbotene App. Nach dem Entfernen wird er automatisch frei. ' +
+    '/ Access blocked: a banned app is on your service device. It returns automatically once removed.' +
+    (contact ? ` (${contact})` : '');
+
+  return {
+    async decide(login: string): Promise<Decision> {
+      const now = deps.now();
+      try {
+        const employee = loginIdentity(login, deps.config.mailTemplate, await overrides(now));
+        if (employee === null) return { allow: true, employee: null, since: null, reason: 'unmapped', message: '' };
+        const row = await ladderRepo(deps.db).decision(employee);
+        if (!row || row.blockedSince === null) return { allow: true, employee, since: null, reason: 'allowed', message: '' };
+        return { allow: false, employee, since: row.blockedSince, reason: 'blocked', message: denyText(await supportText(now)) };
+      } catch {
+        return this.onError();
+      }
+    },
+
+    /** The admin's choice for when no decision can be made. */
+    onError(): Decision {
+      const allow = deps.config.decisionOnError === 'allow';
+      return { allow, employee: null, since: null, reason: 'error', message: allow ? '' : denyText('') };
+    },
+  };
+}
+export type Decider = ReturnType<typeof createDecider>;
