@@ -36,37 +36,24 @@ const rule = (app: string, clients?: 'all' | 'official') => ({
   ...(clients ? { clients } : {}),
 });
 
-const zapzap: InstalledApp = { name: 'ZapZap', source: 'flatpak', scope: 'machine', ids: { flatpakId: 'com.rtosta.zapzap' } };
-const kotatogram: InstalledApp = {
-  name: 'Kotatogram Desktop',
-  source: 'flatpak',
-  scope: 'user',
-  ids: { flatpakId: 'io.github.kotatogram' },
-};
-const telegram: InstalledApp = {
-  name: 'Telegram Desktop',
+const flatpak = (name: string, flatpakId: string): InstalledApp => ({
+  name,
   source: 'flatpak',
   scope: 'machine',
-  ids: { flatpakId: 'org.telegram.desktop' },
-};
-const whatsappMac: InstalledApp = {
-  name: 'WhatsApp',
+  ids: { flatpakId },
+});
+const bundle = (name: string, bundleId: string): InstalledApp => ({
+  name,
   source: 'bundle',
   scope: 'machine',
-  ids: { bundleId: 'net.whatsapp.WhatsApp' },
-};
-const messengerDirect: InstalledApp = {
-  name: 'Messenger',
-  source: 'bundle',
-  scope: 'machine',
-  ids: { bundleId: 'com.facebook.archon.developerID' },
-};
-const caprineMac: InstalledApp = {
-  name: 'Caprine',
-  source: 'bundle',
-  scope: 'user',
-  ids: { bundleId: 'com.sindresorhus.caprine' },
-};
+  ids: { bundleId },
+});
+const zapzap = flatpak('ZapZap', 'com.rtosta.zapzap');
+const kotatogram = flatpak('Kotatogram Desktop', 'io.github.kotatogram');
+const telegram = flatpak('Telegram Desktop', 'org.telegram.desktop');
+const whatsappMac = bundle('WhatsApp', 'net.whatsapp.WhatsApp');
+const messengerDirect = bundle('Messenger', 'com.facebook.archon.developerID');
+const caprineMac = bundle('Caprine', 'com.sindresorhus.caprine');
 const ayugramExe: RunningProcess = { pid: 4242, name: 'AyuGram.exe', path: 'C:\\Users\\anna\\Downloads\\AyuGram\\AyuGram.exe' };
 
 function found(policy: Policy, os: OsName, apps: InstalledApp[], processes: RunningProcess[] = []): string[] {
