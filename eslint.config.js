@@ -8,6 +8,26 @@ const electronBan = {
   patterns: [{ group: ['electron/*'], message: 'Only app/ may import electron.' }],
 };
 
+/**
+ * server/routes/ talks to the database only through ctx.repos and ctx.tx (issue 15): no Kysely, no database handle,
+ * no repository built by hand on some connection of its own. Types from repositories stay importable.
+ */
+const routesUseRepositories = {
+  paths: [
+    ...electronBan.paths,
+    { name: 'kysely', message: 'Routes use ctx.repos / ctx.tx; queries live in server/repositories/.' },
+  ],
+  patterns: [
+    ...electronBan.patterns,
+    { group: ['**/db/connect.js', '**/db/connect'], message: 'Routes get no database handle; use ctx.repos / ctx.tx.' },
+    {
+      group: ['**/repositories/*'],
+      importNamePattern: 'Repo$',
+      message: 'Routes do not build repositories; use ctx.repos, or ctx.tx(repos => …) for a transaction.',
+    },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'out/', 'test/fixtures/', 'coverage/'] },
   js.configs.recommended,
@@ -37,6 +57,19 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-imports': ['error', electronBan],
       eqeqeq: ['error', 'smart'],
+    },
+  },
+  {
+    files: ['server/routes/**'],
+    rules: {
+      'no-restricted-imports': ['error', routesUseRepositories],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'MemberExpression[property.name=/^(handle|db|transaction|selectFrom|insertInto|updateTable|deleteFrom)$/]',
+          message: 'Routes reach the database only through ctx.repos and ctx.tx; put the query in server/repositories/.',
+        },
+      ],
     },
   },
   {

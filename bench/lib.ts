@@ -58,3 +58,27 @@ export function table(rows: (string | number)[][]): string {
 }
 
 export const fmt = (ms: number) => ms.toFixed(1);
+
+/** A bench step that did not finish in time; the message names the step and says what was going on. */
+export class BenchTimeoutError extends Error {
+  readonly code = 'BENCH_TIMEOUT';
+}
+
+/**
+ * Waits for `work` at most `ms`: a benchmark must end on its own. On time-out it rejects with the step's name and
+ * `context()` (e.g. the log tail of the process it waited for); `work` itself is left to the caller's clean-up.
+ */
+export async function bounded<T>(what: string, ms: number, work: Promise<T>, context: () => string = () => ''): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const more = context();
+      reject(new BenchTimeoutError(`step "${what}" did not finish within ${(ms / 1000).toFixed(0)} s${more ? `\n${more}` : ''}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -22,5 +22,10 @@ export const EnrollResponse = z.strictObject({
   deviceId: z.uuid(),
   /** Shown once; the server keeps only its hash. Sent as `Authorization: Bearer <token>`. */
   deviceToken: z.string().min(32).max(200),
+  /**
+   * Set (with HTTP 202) when this machine already has a device and the request did not carry that device's current
+   * token: the token works once an administrator approves; until then calls with it answer 403 ENROLLMENT_PENDING.
+   */
+  pendingApproval: z.literal(true).optional(),
 });
 export type EnrollResponse = z.infer<typeof EnrollResponse>;

@@ -13,7 +13,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { API_PREFIX, type ApiError } from '../protocol/api.js';
 import type { ServerConfig } from './config.js';
-import { createRepos, type AppContext } from './context.js';
+import { createRepos, transactional, type AppContext } from './context.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { HttpError } from './errors.js';
 import { ADMIN_PREFIX } from './plugins/auth.js';
@@ -104,7 +104,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   app.removeContentTypeParser('text/plain');
   registerJsonParser(app);
 
-  const repos = createRepos(deps.handle);
+  const repos = createRepos(deps.handle.db);
   const policies = createPolicyStore(deps.handle.db, deps.secrets.signingKeyPem, now);
   const metrics = createMetrics(
     () => repos.devices,
@@ -124,10 +124,11 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   const deviceTokens = new TokenCache(60_000, 50_000, now);
   const ctx: AppContext = {
     config,
-    handle: deps.handle,
     secrets: deps.secrets,
     now,
     repos,
+    tx: transactional(deps.handle.db),
+    ping: () => deps.handle.ping(),
     policies,
     ingest,
     metrics,

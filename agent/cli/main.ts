@@ -70,7 +70,8 @@ export async function main(argv: string[], base: Omit<CliContext, 'lang'>): Prom
     if (err instanceof UsageError) {
       ctx.err(`appwacht: ${err.message}\n${ctx.lang === 'de' ? 'Hilfe' : 'See'}: ${hint}\n`);
     } else if (err instanceof AppwachtError) {
-      ctx.err(`appwacht: ${err.message} [${err.code}]\n`);
+      const texts = (err as { texts?: Partial<Record<'de' | 'en', string>> }).texts;
+      ctx.err(`appwacht: ${texts?.[ctx.lang] ?? err.message} [${err.code}]\n`);
     } else {
       ctx.err(`appwacht: ${ctx.lang === 'de' ? 'unerwarteter Fehler' : 'unexpected error'}: ${describeError(err)}\n`);
       if (base.env.APPWACHT_DEBUG) ctx.err(`${(err as Error).stack}\n`);

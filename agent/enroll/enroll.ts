@@ -17,6 +17,9 @@ export type EnrollmentState =
 export type UnenrolledReason =
   'no-server' | 'no-secret' | 'token-rejected' | 'refused' | 'server-unavailable' | 'failed' | 'waiting';
 
+/** `pendingApproval`: the server knows this machine and waits for an admin before the token works. */
+export type EnrolledCredentials = DeviceCredentials & { pendingApproval?: true };
+
 export interface EnrollmentOptions {
   serverUrl?: string;
   secret?: string;
@@ -55,8 +58,11 @@ export interface Enrollment {
   handleUnauthorized(): Promise<EnrollmentState>;
   /** An authenticated call succeeded: the token works, automatic attempts may start without waiting again. */
   noteAuthorized(): void;
-  /** `appwacht enroll`: enroll now, whatever is stored and whatever the backoff says. Throws ServerError / EnrollError. */
-  enrollNow(): Promise<DeviceCredentials>;
+  /**
+   * `appwacht enroll`: enroll now, whatever the backoff says, proving itself with the stored token if there is one.
+   * Throws ServerError / EnrollError.
+   */
+  enrollNow(): Promise<EnrolledCredentials>;
   /** Where the automatic attempts stand, for the next process to `resume`. */
   backoffState(): EnrollmentBackoff;
 }
@@ -87,16 +93,22 @@ export function createEnrollment(options: EnrollmentOptions): Enrollment {
     return (cached = read.credentials);
   }
 
-  async function enrollOnce(): Promise<DeviceCredentials> {
+  async function enrollOnce(): Promise<EnrolledCredentials> {
     if (!serverUrl || !api) throw new EnrollError('NOT_CONFIGURED', 'no server configured (serverUrl)');
     if (!secret) throw new EnrollError('NOT_CONFIGURED', 'no enrollment secret configured (enrollmentSecret)');
-    const answer = await api.enroll({ enrollmentSecret: secret, host: await options.hostFacts() });
+    // The token held now proves to the server that this is the device itself; without it, the server has an admin
+    // approve the re-enrollment of a machine it knows (the secret and the machine id are no proof).
+    const current = (await credentials())?.deviceToken;
+    const { pendingApproval, ...answer } = await api.enroll(
+      { enrollmentSecret: secret, host: await options.hostFacts() },
+      current ? { currentToken: current } : {},
+    );
     const creds: DeviceCredentials = { serverUrl, ...answer, enrolledAt: now().toISOString() };
     await store.save(creds);
     cached = creds;
     loaded = true;
-    log.info('enrolled', { deviceId: creds.deviceId, server: serverUrl });
-    return creds;
+    log.info('enrolled', { deviceId: creds.deviceId, server: serverUrl, ...(pendingApproval ? { pendingApproval } : {}) });
+    return pendingApproval ? { ...creds, pendingApproval } : creds;
   }
 
   async function automaticAttempt(): Promise<EnrollmentState> {

@@ -1,7 +1,8 @@
-import { lstat, mkdir, unlink } from 'node:fs/promises';
+import { lstat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonState, writeFileAtomic } from '../state/files.js';
+import { ensureStateFolder } from '../state/folder.js';
 import { EnrollError } from './errors.js';
 
 /** What enrollment leaves behind. Tied to the server URL: a token is worth nothing at another server. */
@@ -71,7 +72,7 @@ export function createFileTokenStore(stateDir: string, platform: NodeJS.Platform
       return { status: 'ok', credentials: read.value };
     },
     async save(credentials) {
-      await mkdir(stateDir, { recursive: true, mode: 0o700 });
+      await ensureStateFolder(stateDir, { platform });
       await writeFileAtomic(path, JSON.stringify(DeviceCredentials.parse(credentials)) + '\n', 0o600);
     },
     async clear() {

@@ -5,6 +5,7 @@ import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import type { Lang } from '../../protocol/index.js';
 import { AppwachtError, describeError } from '../errors.js';
+import { ensureStateFolder } from './folder.js';
 
 /** What the lock file says about its holder. */
 export interface LockHolder {
@@ -155,13 +156,8 @@ export async function acquireInstanceLock(
   const breaker = `${path}.break`;
   const self = describeSelf();
   const content = JSON.stringify(self);
-  try {
-    await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw new InstanceLockError('LOCK_FAILED', `cannot create state folder ${stateDir}: ${describeError(err)}`, undefined, {
-      cause: err,
-    });
-  }
+  // Created owner-only, or refused with StateFolderError when someone else owns it or can write into it.
+  await ensureStateFolder(stateDir);
 
   for (let round = 0; round < 200; round++) {
     const tmp = `${path}.${self.pid}.${randomBytes(4).toString('hex')}.tmp`;

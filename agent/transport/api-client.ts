@@ -35,9 +35,15 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+export interface EnrollCallOptions extends CallOptions {
+  /** The device token held now: the server's proof that a re-enrollment comes from the device itself. */
+  currentToken?: string;
+}
+
 export interface ApiClient {
   readonly serverUrl: string;
-  enroll(request: EnrollRequestType, options?: CallOptions): Promise<EnrollResponseType>;
+  /** A known machine without its current token gets a token that waits for an admin (`pendingApproval`, HTTP 202). */
+  enroll(request: EnrollRequestType, options?: EnrollCallOptions): Promise<EnrollResponseType>;
   /** With the ETag of the cached policy the server answers 304 when nothing changed. */
   getPolicy(etag?: string, options?: CallOptions): Promise<PolicyFetch>;
   postReport(report: ReportType, options?: CallOptions): Promise<ReportAckType>;
@@ -122,6 +128,8 @@ function errorFor(response: Response, bodyText: string, what: string): ServerErr
   const detail = `${what}: HTTP ${status}${serverCode ? ` ${serverCode}` : ''}${serverMessage ? ` – ${serverMessage}` : ''}`;
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
   const details = { status, serverCode, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  // The token is good but waits for an admin's approval: keep it and ask again when told, like a 429.
+  if (status === 403 && serverCode === 'ENROLLMENT_PENDING') return new ServerError('RATE_LIMITED', detail, details);
   if (status === 401 || status === 403) return new ServerError('UNAUTHORIZED', detail, details);
   if (status === 429) return new ServerError('RATE_LIMITED', detail, details);
   if (status >= 500) return new ServerError('UNAVAILABLE', detail, details);
@@ -192,8 +200,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       if (!valid.success)
         throw new ServerError('REJECTED', `${what}: the request does not match the protocol: ${describeIssues(valid.error, 3)}`);
       const body = valid.data;
-      const { response, text } = await call('POST', AgentRoutes.enroll, { auth: false, body, signal: callOptions.signal });
-      if (response.status !== 200 && response.status !== 201) throw errorFor(response, text, what);
+      const { response, text } = await call('POST', AgentRoutes.enroll, {
+        auth: false,
+        body,
+        headers: callOptions.currentToken ? { authorization: `Bearer ${callOptions.currentToken}` } : {},
+        signal: callOptions.signal,
+      });
+      if (response.status !== 200 && response.status !== 201 && response.status !== 202) throw errorFor(response, text, what);
       return parseJson(text, EnrollResponse, what, response.status);
     },
 

@@ -34,6 +34,11 @@ export interface DevicesTable {
   policy_version: number | null;
   /** Sorted rule ids of the current findings: lets an unchanged heartbeat skip rewriting device_apps. */
   findings_key: Generated<string>;
+  /** Reports and their body bytes currently stored for this device: the history bound is checked against these. */
+  history_count: Generated<number>;
+  history_bytes: Generated<number>;
+  /** When an admin retired the device: its token is gone, its history stays. */
+  retired_at: number | null;
 }
 
 export interface DeviceAppsTable {
@@ -57,7 +62,29 @@ export interface ReportsTable {
   policy_version: number | null;
   agent_version: string;
   body: string; // the validated report as JSON
+  body_bytes: Generated<number>;
 }
+
+/** A re-enrollment of a known machine without its current token: waits for an admin (issue 14, finding 1). */
+export interface EnrollmentRequestsTable {
+  id: string;
+  machine_id: string;
+  /** The device the machine id belongs to: approving hands it this request's token. */
+  device_id: string;
+  /** Hash of the token handed to the requester; it works only once the request is approved. */
+  token_hash: string;
+  hostname: string;
+  os: 'windows' | 'macos' | 'linux';
+  os_version: string;
+  os_user: string;
+  agent_version: string;
+  ip: string;
+  requested_at: number;
+  status: Generated<EnrollmentRequestStatus>;
+  decided_at: number | null;
+  decided_by: string | null;
+}
+export type EnrollmentRequestStatus = 'pending' | 'approved' | 'denied';
 
 export interface PoliciesTable {
   version: number;
@@ -100,6 +127,9 @@ export interface ApiTokensTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  expires_at: number;
+  /** Lineage: hash of the login session the token was created in (null: created before migration 0003). */
+  created_in_session: string | null;
 }
 
 export interface Database {
@@ -111,6 +141,7 @@ export interface Database {
   admins: AdminsTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  enrollment_requests: EnrollmentRequestsTable;
   device_ladder: DeviceLadderTable;
   employees: EmployeesTable;
   employee_map: EmployeeMapTable;
@@ -127,6 +158,7 @@ export type PolicyRow = Selectable<PoliciesTable>;
 export type AuditRow = Selectable<AuditLogTable>;
 export type AdminRow = Selectable<AdminsTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type EnrollmentRequestRow = Selectable<EnrollmentRequestsTable>;
 
 /** The escalation ladder of one device (see server/escalation/ladder.ts for what each time means). */
 export interface DeviceLadderTable {

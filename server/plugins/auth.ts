@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { AppContext } from '../context.js';
-import { unauthorized } from '../errors.js';
+import { forbidden, unauthorized } from '../errors.js';
 import { hashToken, TOKEN_PREFIX } from '../services/secrets.js';
 
 export const SESSION_COOKIE = 'appwacht_session';
@@ -22,9 +22,12 @@ declare module 'fastify' {
   }
 }
 
+/** How long an agent whose enrollment waits for approval is asked to wait before its next call. */
+export const PENDING_RETRY_AFTER_S = 300;
+
 const BEARER = /^Bearer ([A-Za-z0-9_-]{10,200})$/;
 
-function bearer(req: FastifyRequest): string | null {
+export function bearer(req: FastifyRequest): string | null {
   const h = req.headers.authorization;
   if (typeof h !== 'string') return null;
   return BEARER.exec(h)?.[1] ?? null;
@@ -32,7 +35,7 @@ function bearer(req: FastifyRequest): string | null {
 
 /** Agent calls: the device token decides which device is writing; the body never does. */
 export function requireDevice(ctx: AppContext) {
-  return async (req: FastifyRequest) => {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
     const token = bearer(req);
     if (token === null || !token.startsWith(TOKEN_PREFIX.device))
       throw unauthorized('a device token is required (Authorization: Bearer …)');
@@ -40,7 +43,15 @@ export function requireDevice(ctx: AppContext) {
     let id = ctx.deviceTokens.get(hash);
     if (id === undefined) {
       id = await ctx.repos.devices.findIdByTokenHash(hash);
-      if (id === undefined) throw unauthorized('unknown or revoked device token; enroll again');
+      if (id === undefined) {
+        const request = await ctx.repos.enrollmentRequests.findByTokenHash(hash);
+        if (request?.status === 'pending') {
+          // Not a dead token: the agent keeps it and asks again later (its reporter keeps the reports queued).
+          reply.header('retry-after', String(PENDING_RETRY_AFTER_S));
+          throw forbidden('ENROLLMENT_PENDING', 'this device waits for an administrator to approve its enrollment');
+        }
+        throw unauthorized('unknown or revoked device token; enroll again');
+      }
       ctx.deviceTokens.set(hash, id);
     }
     req.deviceId = id;
@@ -55,9 +66,9 @@ export function requireAdmin(ctx: AppContext) {
     const token = bearer(req);
     if (token !== null) {
       if (!token.startsWith(TOKEN_PREFIX.admin)) throw unauthorized('not an admin API token');
-      const row = await ctx.repos.tokens.findActiveByHash(hashToken(token));
-      if (!row) throw unauthorized('unknown or revoked API token');
       const now = ctx.now();
+      const row = await ctx.repos.tokens.findActiveByHash(hashToken(token), now);
+      if (!row) throw unauthorized('unknown, expired or revoked API token');
       // Last-used is informative; writing it on every call would turn reads into writes.
       if (row.last_used_at === null || now - row.last_used_at > TOUCH_EVERY_MS) await ctx.repos.tokens.touch(row.id, now);
       req.admin = { adminId: row.admin_id, username: row.username, via: 'token', actor: `token:${row.name}` };

@@ -63,18 +63,20 @@ export function apiTokensRepo(db: Kysely<Database>) {
     async list(): Promise<Omit<ApiTokenRow, 'token_hash'>[]> {
       return db
         .selectFrom('api_tokens')
-        .select(['id', 'name', 'admin_id', 'created_at', 'last_used_at', 'revoked_at'])
+        .select(['id', 'name', 'admin_id', 'created_at', 'last_used_at', 'revoked_at', 'expires_at', 'created_in_session'])
         .orderBy('created_at', 'desc')
         .orderBy('id')
         .execute();
     },
-    async findActiveByHash(tokenHash: string) {
+    /** A token that is neither revoked nor expired at `now`. */
+    async findActiveByHash(tokenHash: string, now: number) {
       return db
         .selectFrom('api_tokens')
         .innerJoin('admins', 'admins.id', 'api_tokens.admin_id')
         .select(['api_tokens.id', 'api_tokens.name', 'api_tokens.last_used_at', 'admins.id as admin_id', 'admins.username'])
         .where('api_tokens.token_hash', '=', tokenHash)
         .where('api_tokens.revoked_at', 'is', null)
+        .where('api_tokens.expires_at', '>', now)
         .executeTakeFirst();
     },
     async touch(id: string, now: number): Promise<void> {
@@ -89,6 +91,16 @@ export function apiTokensRepo(db: Kysely<Database>) {
         .where('revoked_at', 'is', null)
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
+    },
+    /** Revokes every active token of an admin (a password change: they all descend from the old password). */
+    async revokeAllOf(adminId: string, now: number): Promise<number> {
+      const r = await db
+        .updateTable('api_tokens')
+        .set({ revoked_at: now })
+        .where('admin_id', '=', adminId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
     },
   };
 }

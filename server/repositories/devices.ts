@@ -1,7 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { HostFacts } from '../../protocol/enrollment.js';
-import type { Database, DeviceRow, DeviceStatus } from '../db/schema.js';
+import type { Finding } from '../../protocol/report.js';
+import type { Database, DeviceAppsTable, DeviceRow, DeviceStatus } from '../db/schema.js';
+
+export type Evidence = Finding['evidence'];
+
+/** device_apps.evidence holds the sorted evidence kinds comma-joined; only the repositories see that form. */
+export function encodeEvidence(evidence: Evidence): string {
+  return [...evidence].sort().join(',');
+}
+function decodeEvidence(column: string): Evidence {
+  return column.split(',') as Evidence;
+}
+
+/** A device_apps row as the repositories hand it out: evidence decoded. */
+export type DeviceAppRow = Omit<DeviceAppsTable, 'evidence'> & { evidence: Evidence };
 
 export const DEVICE_SORTS = ['lastSeen', 'hostname', 'enrolledAt', 'status'] as const;
 export type DeviceSort = (typeof DEVICE_SORTS)[number];
@@ -30,30 +44,46 @@ export interface DeviceListQuery extends DeviceFilter {
   after?: DeviceKey;
 }
 
+const hostColumns = (host: HostFacts, now: number) => ({
+  hostname: host.hostname,
+  os: host.os,
+  os_version: host.osVersion,
+  os_user: host.osUser,
+  agent_version: host.agentVersion,
+  last_seen_at: now,
+});
+
 export function devicesRepo(db: Kysely<Database>) {
   return {
     /**
-     * One device per machine: re-enrolling the same machineId updates that row and replaces its token
-     * (the old one stops working at once). A single upsert, so two racing enrollments cannot make a twin.
+     * One device per machine: inserts a device for a machine id not seen before, or names the device that already has
+     * it and changes nothing (taking a known machine over needs proof; see services/enrollment.ts). One statement, so
+     * two racing first enrollments cannot make a twin.
      */
     async enroll(host: HostFacts, tokenHash: string, now: number): Promise<{ id: string; reenrolled: boolean }> {
       const proposed = randomUUID();
-      const facts = {
-        token_hash: tokenHash,
-        hostname: host.hostname,
-        os: host.os,
-        os_version: host.osVersion,
-        os_user: host.osUser,
-        agent_version: host.agentVersion,
-        last_seen_at: now,
-      };
       const row = await db
         .insertInto('devices')
-        .values({ id: proposed, machine_id: host.machineId, enrolled_at: now, ...facts })
-        .onConflict((oc) => oc.column('machine_id').doUpdateSet(facts))
+        .values({ id: proposed, machine_id: host.machineId, enrolled_at: now, token_hash: tokenHash, ...hostColumns(host, now) })
+        .onConflict((oc) => oc.column('machine_id').doNothing())
         .returning('id')
+        .executeTakeFirst();
+      if (row) return { id: row.id, reenrolled: false };
+      const known = await db
+        .selectFrom('devices')
+        .select('id')
+        .where('machine_id', '=', host.machineId)
         .executeTakeFirstOrThrow();
-      return { id: row.id, reenrolled: row.id !== proposed };
+      return { id: known.id, reenrolled: true };
+    },
+
+    /** Hands the device a new token (the old one stops working) and refreshes its host facts; the machine id stays. */
+    async replaceToken(id: string, host: HostFacts, tokenHash: string, now: number): Promise<void> {
+      await db
+        .updateTable('devices')
+        .set({ token_hash: tokenHash, ...hostColumns(host, now) })
+        .where('id', '=', id)
+        .execute();
     },
 
     async findIdByTokenHash(tokenHash: string): Promise<string | undefined> {
@@ -137,9 +167,15 @@ export function devicesRepo(db: Kysely<Database>) {
         .execute();
     },
 
-    async appsOf(deviceIds: string[]) {
+    async appsOf(deviceIds: string[]): Promise<DeviceAppRow[]> {
       if (deviceIds.length === 0) return [];
-      return db.selectFrom('device_apps').selectAll().where('device_id', 'in', deviceIds).orderBy('rule_id').execute();
+      const rows = await db
+        .selectFrom('device_apps')
+        .selectAll()
+        .where('device_id', 'in', deviceIds)
+        .orderBy('rule_id')
+        .execute();
+      return rows.map((r) => ({ ...r, evidence: decodeEvidence(r.evidence) }));
     },
 
     sortValue(row: DeviceRow, sort: DeviceSort): string | number {

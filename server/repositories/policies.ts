@@ -10,21 +10,18 @@ export function policiesRepo(db: Kysely<Database>) {
     async get(version: number): Promise<PolicyRow | undefined> {
       return db.selectFrom('policies').selectAll().where('version', '=', version).executeTakeFirst();
     },
-    async list(limit: number, beforeVersion?: number) {
-      let q = db.selectFrom('policies').select(['version', 'key_id', 'etag', 'created_at', 'created_by']);
-      if (beforeVersion !== undefined) q = q.where('version', '<', beforeVersion);
-      return q.orderBy('version', 'desc').limit(limit).execute();
+    /** Newest first, keyset on the version. Returns `limit + 1` rows at most; the caller knows there is a next page. */
+    async list(q: { limit: number; beforeVersion?: number | undefined }) {
+      let query = db.selectFrom('policies').select(['version', 'key_id', 'etag', 'created_at', 'created_by']);
+      if (q.beforeVersion !== undefined) query = query.where('version', '<', q.beforeVersion);
+      return query
+        .orderBy('version', 'desc')
+        .limit(q.limit + 1)
+        .execute();
     },
     /** Fails with a unique violation if the version exists: two admins saving at once cannot both win. */
     async insert(row: PolicyRow): Promise<void> {
       await db.insertInto('policies').values(row).execute();
-    },
-    async count(): Promise<number> {
-      const row = await db
-        .selectFrom('policies')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
     },
   };
 }

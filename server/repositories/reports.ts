@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, Updateable } from 'kysely';
 import type { Report } from '../../protocol/report.js';
+import { encodeEvidence } from './devices.js';
 import type { Database, DeviceAppsTable, DeviceRow, DevicesTable, DeviceStatus, ReportRow } from '../db/schema.js';
 
 export interface BatchItem {
@@ -8,6 +9,20 @@ export interface BatchItem {
   /** The report as stored in history (JSON). */
   body: string;
   receivedAt: number;
+  /** The scan time the server uses (see clampScannedAt); the report's own when absent. */
+  scannedAt?: number;
+}
+
+/** How far a device clock may run ahead of the server's before its scan times are cut back (issue 14, finding 1). */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * The scan time the server records: the device's, but never more than MAX_CLOCK_SKEW_MS after the report arrived. A
+ * report from a clock far ahead is still stored (its body keeps the device's own time), it just cannot claim to be
+ * from tomorrow: first-seen and failing-since times stay plausible and history sorts where the report belongs.
+ */
+export function clampScannedAt(report: Report, receivedAt: number): number {
+  return Math.min(Date.parse(report.scannedAt), receivedAt + MAX_CLOCK_SKEW_MS);
 }
 
 /** 9 columns × 100 rows stays far below both dialects' bind-parameter limits. */
@@ -30,19 +45,23 @@ interface FoldRow {
   continuous?: Set<string>;
 }
 
-export type IngestOutcome = { kind: 'stored'; folded: boolean } | { kind: 'duplicate' } | { kind: 'foreign' };
+export type IngestOutcome = { kind: 'stored' } | { kind: 'duplicate' } | { kind: 'foreign' };
 
 const isFailing = (s: DeviceStatus) => s === 'warning' || s === 'violation';
 
 /** Identifies the current findings: equal keys mean device_apps need no rewrite (the common heartbeat). */
 export function findingsKey(report: Report): string {
   return report.findings
-    .map((f) => `${f.ruleId}|${f.appId}|${f.action}|${[...f.evidence].sort().join(',')}`)
+    .map((f) => `${f.ruleId}|${f.appId}|${f.action}|${encodeEvidence(f.evidence)}`)
     .sort()
     .join(';');
 }
 
-/** The device's next current state, or null when the report is older than what is folded already. Pure. */
+/**
+ * The device's next current state after `report`. Pure. Reports fold in the order the server received them, whatever
+ * their scan times say: the agent delivers its queue oldest first, so arrival order is scan order, and a clock that
+ * stepped back (or a forged scan time) can neither freeze the state nor make a later report lose.
+ */
 export function foldState(
   device: Pick<DeviceRow, 'status' | 'failing_since' | 'last_scanned_at'>,
   report: Report,
@@ -50,9 +69,7 @@ export function foldState(
 ): Pick<
   DeviceRow,
   'status' | 'failing_since' | 'deadline' | 'past_deadline' | 'policy_version' | 'agent_version' | 'last_scanned_at'
-> | null {
-  // An older report (a retry from a queue, a clock step) goes to history but never rolls the state back.
-  if (device.last_scanned_at !== null && scannedAt < device.last_scanned_at) return null;
+> {
   const status = report.state.status;
   let failingSince: number | null = null;
   if (isFailing(status))
@@ -99,7 +116,7 @@ export function reportsRepo(db: Kysely<Database>) {
               id: it.report.reportId,
               device_id: it.deviceId,
               received_at: it.receivedAt,
-              scanned_at: Date.parse(it.report.scannedAt),
+              scanned_at: it.scannedAt ?? Date.parse(it.report.scannedAt),
               kind: it.report.kind,
               status: it.report.state.status,
               policy_version: it.report.policyVersion,
@@ -147,14 +164,10 @@ export function reportsRepo(db: Kysely<Database>) {
         if (!stored[i]) return;
         const st = states.get(it.deviceId);
         if (!st) throw new Error(`device ${it.deviceId} vanished during ingest`);
-        const scannedAt = Date.parse(it.report.scannedAt);
+        const scannedAt = it.scannedAt ?? Date.parse(it.report.scannedAt);
         st.last_seen_at = Math.max(st.last_seen_at, it.receivedAt);
         st.changed.last_seen_at = st.last_seen_at;
         const next = foldState(st as unknown as DeviceRow, it.report, scannedAt);
-        if (next === null) {
-          outcomes[i] = { kind: 'stored', folded: false };
-          return;
-        }
         Object.assign(st, next);
         const key = findingsKey(it.report);
         Object.assign(st.changed, next, { last_report_id: it.report.reportId, findings_key: key });
@@ -165,7 +178,7 @@ export function reportsRepo(db: Kysely<Database>) {
         for (const r of rules) firstSeen.set(r, st.batchFirstSeen?.get(r) ?? scannedAt);
         st.batchFirstSeen = firstSeen;
         st.continuous = st.continuous ? new Set([...st.continuous].filter((r) => rules.has(r))) : rules;
-        outcomes[i] = { kind: 'stored', folded: true };
+        outcomes[i] = { kind: 'stored' };
       });
 
       // device_apps: rewrite only devices whose set of findings changed, keeping first-seen times of apps that stay.
@@ -253,7 +266,7 @@ function appRows(deviceId: string, report: Report, firstSeen: (ruleId: string) =
       app_id: f.appId,
       name: f.name,
       action: f.action,
-      evidence: [...f.evidence].sort().join(','),
+      evidence: encodeEvidence(f.evidence),
       first_seen_at: firstSeen(f.ruleId),
     }));
 }

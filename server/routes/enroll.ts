@@ -3,10 +3,9 @@ import { AgentRoutes } from '../../protocol/api.js';
 import { EnrollRequest, EnrollResponse } from '../../protocol/enrollment.js';
 import type { AppContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { auditRepo } from '../repositories/audit.js';
-import { devicesRepo } from '../repositories/devices.js';
-import { ladderRepo } from '../repositories/ladder.js';
-import { hashToken, newToken, secretsEqual } from '../services/secrets.js';
+import { bearer } from '../plugins/auth.js';
+import { enrollMachine } from '../services/enrollment.js';
+import { hashToken, newToken, secretsEqual, TOKEN_PREFIX } from '../services/secrets.js';
 import { errors } from './schemas.js';
 
 export function enrollRoutes(ctx: AppContext): FastifyPluginAsyncZod {
@@ -17,40 +16,39 @@ export function enrollRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         config: { rateLimit: { max: ctx.config.rateLimits.enrollPerMinute, timeWindow: 60_000 } },
         schema: {
           tags: ['agent'],
-          summary: 'Enroll a device with the installer-provided secret; re-enrolling a machine replaces its token',
+          summary:
+            'Enroll a device with the installer-provided secret. A known machine needs its current device token ' +
+            '(Authorization: Bearer) to get a new one; without it the answer is 202 and the token waits for an admin',
           body: EnrollRequest,
-          response: { 200: EnrollResponse, ...errors(400, 403, 413, 415, 429) },
+          response: { 200: EnrollResponse, 202: EnrollResponse, ...errors(400, 403, 413, 415, 429) },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         if (!secretsEqual(req.body.enrollmentSecret, ctx.secrets.enrollmentSecret)) {
           ctx.metrics.enrollments.inc({ result: 'rejected' });
           throw new HttpError(403, 'ENROLLMENT_SECRET_INVALID', 'the enrollment secret is wrong');
         }
+        const presented = bearer(req);
         const token = newToken('device');
         const now = ctx.now();
-        const { id, reenrolled } = await ctx.handle.db.transaction().execute(async (trx) => {
-          const r = await devicesRepo(trx).enroll(req.body.host, hashToken(token), now);
-          // The new device's ladder: evaluated by the next sweep (and by its first report).
-          await ladderRepo(trx).create(r.id, now, now);
-          await auditRepo(trx).append({
-            at: now,
-            actor: `device:${r.id}`,
-            action: r.reenrolled ? 'device.reenroll' : 'device.enroll',
-            target: `device:${r.id}`,
-            details: {
-              hostname: req.body.host.hostname,
-              os: req.body.host.os,
-              agentVersion: req.body.host.agentVersion,
-              ip: req.ip,
-            },
+        const outcome = await ctx.tx(async (repos) => {
+          const o = await enrollMachine(repos, {
+            host: req.body.host,
+            presentedTokenHash: presented?.startsWith(TOKEN_PREFIX.device) ? hashToken(presented) : null,
+            newTokenHash: hashToken(token),
+            ip: req.ip,
+            now,
           });
-          return r;
+          // The device's ladder (kept if it has one): evaluated by the next sweep and by its first report.
+          if (o.kind !== 'pending') await repos.ladder.create(o.deviceId, now, now);
+          return o;
         });
+        ctx.metrics.enrollments.inc({ result: outcome.kind === 'renewed' ? 'reenrolled' : outcome.kind });
+        if (outcome.kind === 'pending')
+          return reply.code(202).send({ deviceId: outcome.deviceId, deviceToken: token, pendingApproval: true });
         // The replaced token must stop working here at once.
-        ctx.deviceTokens.forgetDevice(id);
-        ctx.metrics.enrollments.inc({ result: reenrolled ? 'reenrolled' : 'new' });
-        return { deviceId: id, deviceToken: token };
+        ctx.deviceTokens.forgetDevice(outcome.deviceId);
+        return { deviceId: outcome.deviceId, deviceToken: token };
       },
     );
   };

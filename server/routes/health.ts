@@ -27,7 +27,7 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       },
       async (req, reply) => {
         try {
-          await ctx.handle.ping();
+          await ctx.ping();
           return { status: 'ready' as const };
         } catch (err) {
           req.log.error({ err }, 'readiness check failed');

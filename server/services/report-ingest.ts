@@ -10,6 +10,8 @@ export interface IngestItem {
   deviceId: string;
   report: Report;
   receivedAt: number;
+  /** The scan time the server records (clampScannedAt). */
+  scannedAt: number;
 }
 
 export interface IngestResult {
@@ -44,6 +46,7 @@ export function createReportIngest(
           report: it.report,
           body: JSON.stringify(it.report),
           receivedAt: it.receivedAt,
+          scannedAt: it.scannedAt,
         })),
       );
       const folded = items.filter((_, i) => outcomes[i]!.kind === 'stored').map((it) => it.deviceId);

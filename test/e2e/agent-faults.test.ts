@@ -207,12 +207,19 @@ describe('faults the agent survives (real server, real agent process)', () => {
         return d[0]?.status === 'violation' ? d : undefined;
       });
 
-      // The server forgets the device's token (as after a restore from backup).
+      // IT deleted the device on the server. (A machine the server still knows would need its current token or an
+      // admin's approval to enroll again: test/server/routes/reenroll.test.ts.)
       await server.stop();
-      forgetTokens();
+      const db = new Database(join(dataDir, 'appwacht.sqlite'));
+      try {
+        db.pragma('foreign_keys = ON');
+        db.prepare('delete from devices').run();
+      } finally {
+        db.close();
+      }
       server = await startServer(dataDir, { port });
       await agent.waitForLog('401 seen', (l) => l.msg === 'device token rejected by the server', 20_000);
-      await agent.waitForLog('enrolled again', (l) => l.msg === 'enrolled' && l.deviceId === device!.id, 20_000);
+      await agent.waitForLog('enrolled again', (l) => l.msg === 'enrolled' && l.deviceId !== device!.id, 20_000);
       await setLine(tree, false);
       await waitFor(
         'the change delivered with the new token',

@@ -6,6 +6,7 @@ import { createServerConnection } from '../../enroll/enroll.js';
 import { collectHostFacts } from '../../enroll/host-facts.js';
 import { createFileTokenStore } from '../../enroll/token-store.js';
 import { UsageError } from '../../errors.js';
+import { ensureStateFolder } from '../../state/folder.js';
 import { createLogger } from '../../log.js';
 import { ServerError } from '../../transport/errors.js';
 import { createHttpTransport } from '../../transport/http.js';
@@ -25,6 +26,14 @@ const T = {
   enrolled: {
     de: (id: string, server: string) => `Angemeldet: dieses Gerät ist bei ${server} als ${id} registriert.`,
     en: (id: string, server: string) => `Enrolled: this device is registered with ${server} as ${id}.`,
+  },
+  pending: {
+    de: (server: string) =>
+      `Der Server ${server} kennt dieses Gerät schon: die Anmeldung wartet auf die Freigabe durch die IT. ` +
+      'Bis dahin bleiben die Berichte hier in der Warteschlange.',
+    en: (server: string) =>
+      `The server ${server} already knows this machine: the enrollment waits for IT to approve it. ` +
+      'Until then the reports stay queued here.',
   },
   saved: {
     de: (file: string) => `Server-Einstellungen gespeichert in ${file}.`,
@@ -132,6 +141,8 @@ Exit codes: 0 enrolled, 2 error.
       if (!config.serverUrl) throw new UsageError(T.noServer[ctx.lang]);
       if (!config.enrollmentSecret) throw new UsageError(T.noSecret[ctx.lang]);
 
+      // Before the server hands out a token: a folder someone else owns or can write into would expose it.
+      await ensureStateFolder(config.stateDir);
       const transport = await createHttpTransport({ caFile: config.caFile, proxy: config.proxy, env: ctx.env });
       let credentials;
       try {
@@ -168,13 +179,15 @@ Exit codes: 0 enrolled, 2 error.
               tokenFile: createFileTokenStore(config.stateDir).location,
               savedSettings: toSave,
               policyKeySet: config.policyPublicKey !== undefined,
+              pendingApproval: credentials.pendingApproval === true,
             },
             null,
             2,
           ) + '\n',
         );
       } else {
-        ctx.out(T.enrolled[ctx.lang](credentials.deviceId, credentials.serverUrl) + '\n');
+        if (credentials.pendingApproval) ctx.out(T.pending[ctx.lang](credentials.serverUrl) + '\n');
+        else ctx.out(T.enrolled[ctx.lang](credentials.deviceId, credentials.serverUrl) + '\n');
         if (toSave.length) ctx.out(T.saved[ctx.lang](resolved.settingsFile) + '\n');
         if (!config.policyPublicKey) ctx.out(T.noKey[ctx.lang] + '\n');
       }

@@ -1,12 +1,16 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { DialectName } from '../connect.js';
 import { initial } from './0001-initial.js';
+import { deviceSecurity } from './0002-device-security.js';
+import { adminTokens } from './0003-admin-tokens.js';
 import { escalation } from './0005-escalation.js';
 
 /** Static list (no folder scanning): works the same from tsx, from dist/ and in a bundle. Append, never edit. */
 export function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '0001-initial': initial(dialect),
+    '0002-device-security': deviceSecurity(dialect),
+    '0003-admin-tokens': adminTokens(),
     '0005-escalation': escalation(dialect),
   };
 }

@@ -5,7 +5,7 @@ import type { AppContext } from '../../context.js';
 import type { DeviceRow } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
 import { ADMIN_PREFIX } from '../../plugins/auth.js';
-import { DEVICE_SORTS, type DeviceKey, type DeviceSort } from '../../repositories/devices.js';
+import { DEVICE_SORTS, type DeviceAppRow, type DeviceKey, type DeviceSort } from '../../repositories/devices.js';
 import type { DeviceApp } from '../schemas.js';
 import { csvList, DeviceStatusSchema, DeviceSummary, errors, LimitParam, ReportHistoryItem } from '../schemas.js';
 
@@ -32,25 +32,16 @@ function decodeCursor<T>(raw: string, schema: z.ZodType<T>): T {
   }
 }
 
-type AppRow = {
-  device_id: string;
-  rule_id: string;
-  app_id: string;
-  name: string;
-  action: 'ban' | 'warn';
-  evidence: string;
-  first_seen_at: number;
-};
-const toApp = (a: AppRow): z.infer<typeof DeviceApp> => ({
+const toApp = (a: DeviceAppRow): z.infer<typeof DeviceApp> => ({
   ruleId: a.rule_id,
   appId: a.app_id,
   name: a.name,
   action: a.action,
-  evidence: a.evidence.split(','),
+  evidence: a.evidence,
   firstSeenAt: iso(a.first_seen_at),
 });
 
-function toSummary(d: DeviceRow, apps: AppRow[]): z.infer<typeof DeviceSummary> {
+function toSummary(d: DeviceRow, apps: DeviceAppRow[]): z.infer<typeof DeviceSummary> {
   return {
     id: d.id,
     hostname: d.hostname,
@@ -118,7 +109,7 @@ export function adminDeviceRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         });
         const page = rows.slice(0, q.limit);
         const apps = await ctx.repos.devices.appsOf(page.map((d) => d.id));
-        const byDevice = new Map<string, AppRow[]>();
+        const byDevice = new Map<string, DeviceAppRow[]>();
         for (const a of apps) byDevice.set(a.device_id, [...(byDevice.get(a.device_id) ?? []), a]);
         const last = page[page.length - 1];
         const sort: DeviceSort = q.sort;

@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.js';
 import { ADMIN_PREFIX, csrfForSessions, requireAdmin } from '../../plugins/auth.js';
 import { adminAuditRoutes } from './audit.js';
 import { adminDeviceRoutes } from './devices.js';
+import { adminEnrollmentRequestRoutes } from './enrollment-requests.js';
 import { adminPolicyRoutes } from './policies.js';
 import { loginRoutes, sessionRoutes } from './session.js';
 import { adminTokenRoutes } from './tokens.js';
@@ -14,7 +15,14 @@ export const PUBLIC_ADMIN_ROUTES = new Set([`POST ${ADMIN_PREFIX}/login`]);
  * Every admin route file, registered inside the one context that carries `requireAdmin` and the CSRF hook.
  * A new admin route file goes here and nowhere else: then it cannot forget authentication.
  */
-const ADMIN_ROUTE_FILES = [sessionRoutes, adminPolicyRoutes, adminDeviceRoutes, adminAuditRoutes, adminTokenRoutes];
+const ADMIN_ROUTE_FILES = [
+  sessionRoutes,
+  adminPolicyRoutes,
+  adminDeviceRoutes,
+  adminAuditRoutes,
+  adminTokenRoutes,
+  adminEnrollmentRequestRoutes,
+];
 
 export class AdminRouteOutsideError extends Error {
   readonly code = 'ADMIN_ROUTE_UNGUARDED';

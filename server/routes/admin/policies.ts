@@ -41,13 +41,7 @@ export function adminPolicyRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (req) => {
-        const rows = await ctx.handle.db
-          .selectFrom('policies')
-          .select(['version', 'key_id', 'etag', 'created_at', 'created_by'])
-          .$if(req.query.before !== undefined, (q) => q.where('version', '<', req.query.before!))
-          .orderBy('version', 'desc')
-          .limit(req.query.limit + 1)
-          .execute();
+        const rows = await ctx.repos.policies.list({ limit: req.query.limit, beforeVersion: req.query.before });
         const page = rows.slice(0, req.query.limit);
         return {
           items: page.map((r) => ({
@@ -73,11 +67,7 @@ export function adminPolicyRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (req) => {
-        const row = await ctx.handle.db
-          .selectFrom('policies')
-          .selectAll()
-          .where('version', '=', req.params.version)
-          .executeTakeFirst();
+        const row = await ctx.repos.policies.get(req.params.version);
         if (!row) throw notFound(`policy version ${req.params.version} does not exist`);
         return detail(
           row.version,

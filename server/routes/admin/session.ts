@@ -93,7 +93,8 @@ export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         config: { rateLimit: { max: ctx.config.rateLimits.loginPerMinute, timeWindow: 60_000 } },
         schema: {
           tags: ['admin'],
-          summary: 'Change the own password (the generated first-start password should be replaced); ends other sessions',
+          summary:
+            'Change the own password (the generated first-start password should be replaced); ends other sessions and revokes every API token of this admin',
           body: z.strictObject({ currentPassword: z.string().min(1).max(200), newPassword: z.string().min(12).max(200) }),
           response: { 204: z.null(), ...errors(400, 401, 403, 429) },
         },
@@ -104,13 +105,19 @@ export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         if (!admin || !(await verifyPassword(req.body.currentPassword, admin.password_hash))) {
           throw new HttpError(403, 'PASSWORD_WRONG', 'the current password is wrong');
         }
-        await ctx.repos.admins.setPassword(admin.id, await hashPassword(req.body.newPassword));
-        await ctx.repos.sessions.deleteForAdmin(admin.id, a.sessionHash);
-        await ctx.repos.audit.append({
-          at: ctx.now(),
-          actor: a.actor,
-          action: 'admin.password_change',
-          target: `admin:${admin.username}`,
+        const passwordHash = await hashPassword(req.body.newPassword);
+        // Everything that descends from the old password ends with it: other sessions and every API token.
+        await ctx.tx(async (repos) => {
+          await repos.admins.setPassword(admin.id, passwordHash);
+          await repos.sessions.deleteForAdmin(admin.id, a.sessionHash);
+          const tokensRevoked = await repos.tokens.revokeAllOf(admin.id, ctx.now());
+          await repos.audit.append({
+            at: ctx.now(),
+            actor: a.actor,
+            action: 'admin.password_change',
+            target: `admin:${admin.username}`,
+            details: { tokensRevoked },
+          });
         });
         return reply.code(204).send(null);
       },

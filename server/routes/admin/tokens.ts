@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
-import { notFound } from '../../errors.js';
+import { HttpError, notFound } from '../../errors.js';
 import { ADMIN_PREFIX } from '../../plugins/auth.js';
 import { hashToken, newToken } from '../../services/secrets.js';
 import { errors } from '../schemas.js';
@@ -13,7 +13,11 @@ const TokenInfo = z.object({
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
+  expiresAt: z.string(),
 });
+const DAY_MS = 86_400_000;
+/** Without an explicit lifetime a token lives 90 days; a year at most. */
+const DEFAULT_TOKEN_DAYS = 90;
 const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function adminTokenRoutes(ctx: AppContext): FastifyPluginAsyncZod {
@@ -34,6 +38,7 @@ export function adminTokenRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           createdAt: new Date(t.created_at).toISOString(),
           lastUsedAt: isoOrNull(t.last_used_at),
           revokedAt: isoOrNull(t.revoked_at),
+          expiresAt: new Date(t.expires_at).toISOString(),
         })),
       }),
     );
@@ -43,42 +48,53 @@ export function adminTokenRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['admin'],
-          summary: 'Create an admin API token; the token is shown once (use as Authorization: Bearer …)',
-          body: z.strictObject({ name: z.string().regex(/^[\p{L}\p{N} ._-]{1,64}$/u, 'letters, digits, space . _ - (max 64)') }),
+          summary:
+            'Create an admin API token (from a login session only, never from another token); the token is shown once (use as Authorization: Bearer …)',
+          body: z.strictObject({
+            name: z.string().regex(/^[\p{L}\p{N} ._-]{1,64}$/u, 'letters, digits, space . _ - (max 64)'),
+            expiresInDays: z.number().int().min(1).max(365).default(DEFAULT_TOKEN_DAYS),
+          }),
           response: { 201: TokenInfo.extend({ token: z.string() }), ...errors(400, 401, 403) },
         },
       },
       async (req, reply) => {
+        const a = req.admin!;
+        // A token that could mint tokens would let a leaked one outlive its own revocation (issue 14 finding 4).
+        if (a.via !== 'session')
+          throw new HttpError(403, 'SESSION_REQUIRED', 'API tokens can only be created from a login session, not with a token');
         const token = newToken('admin');
         const now = ctx.now();
         const id = randomUUID();
-        await ctx.handle.db.transaction().execute(async (trx) => {
-          await trx
-            .insertInto('api_tokens')
-            .values({
-              id,
-              name: req.body.name,
-              token_hash: hashToken(token),
-              admin_id: req.admin!.adminId,
-              created_at: now,
-              last_used_at: null,
-              revoked_at: null,
-            })
-            .execute();
-          await trx
-            .insertInto('audit_log')
-            .values({
-              at: now,
-              actor: req.admin!.actor,
-              action: 'token.create',
-              target: `token:${id}`,
-              details: JSON.stringify({ name: req.body.name }),
-            })
-            .execute();
+        const expiresAt = now + req.body.expiresInDays * DAY_MS;
+        await ctx.tx(async (repos) => {
+          await repos.tokens.create({
+            id,
+            name: req.body.name,
+            token_hash: hashToken(token),
+            admin_id: a.adminId,
+            created_at: now,
+            last_used_at: null,
+            revoked_at: null,
+            expires_at: expiresAt,
+            created_in_session: a.sessionHash ?? null,
+          });
+          await repos.audit.append({
+            at: now,
+            actor: a.actor,
+            action: 'token.create',
+            target: `token:${id}`,
+            details: { name: req.body.name, expiresAt: new Date(expiresAt).toISOString() },
+          });
         });
-        return reply
-          .code(201)
-          .send({ id, name: req.body.name, token, createdAt: new Date(now).toISOString(), lastUsedAt: null, revokedAt: null });
+        return reply.code(201).send({
+          id,
+          name: req.body.name,
+          token,
+          createdAt: new Date(now).toISOString(),
+          lastUsedAt: null,
+          revokedAt: null,
+          expiresAt: new Date(expiresAt).toISOString(),
+        });
       },
     );
 

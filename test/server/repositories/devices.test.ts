@@ -20,19 +20,23 @@ for (const dialect of DIALECTS) {
         }
       });
 
-    withDb('enroll() upserts by machine id: racing enrollments of one machine make one device', async (db) => {
+    withDb('enroll() inserts once per machine id: racing enrollments make one device and change nothing else', async (db) => {
       const repo = devicesRepo(db.handle.db);
       const host = validHost();
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => repo.enroll(host, `hash-${i}`, 1000 + i)));
       assert.equal(new Set(results.map((r) => r.id)).size, 1);
       assert.equal(results.filter((r) => !r.reenrolled).length, 1);
       assert.equal(await repo.count(), 1);
-      // Re-enrolling keeps the first enrollment time and moves last-seen.
-      const again = await repo.enroll(host, 'hash-late', 5000);
-      const row = await repo.get(again.id);
-      assert.ok(row && row.enrolled_at >= 1000 && row.enrolled_at <= 1007);
-      assert.equal(row.last_seen_at, 5000);
-      assert.equal(row.token_hash, 'hash-late');
+      const winner = results.findIndex((r) => !r.reenrolled);
+      const row = await repo.get(results[0]!.id);
+      assert.equal(row?.token_hash, `hash-${winner}`, 'a known machine keeps its token: taking it over needs proof');
+      // replaceToken() (after proof) keeps the first enrollment time and moves last-seen.
+      await repo.replaceToken(row!.id, { ...host, hostname: 'PC-NEW' }, 'hash-late', 5000);
+      const after = await repo.get(row!.id);
+      assert.ok(after && after.enrolled_at >= 1000 && after.enrolled_at <= 1007);
+      assert.equal(after.last_seen_at, 5000);
+      assert.equal(after.token_hash, 'hash-late');
+      assert.equal(after.hostname, 'PC-NEW');
     });
 
     withDb('stores timestamps as integer milliseconds and reads them back as numbers', async (db) => {
@@ -168,18 +172,18 @@ for (const dialect of DIALECTS) {
           .transaction()
           .execute((trx) =>
             reportsRepo(trx).ingestBatch([
+              item(a, old),
               item(a, r1),
               item(a, r2),
               item(a, r1),
               item(b, r1),
               item(a, r3),
-              item(a, old),
               item(b, validReport({ scannedAt: at(5) })),
             ]),
           );
         assert.deepEqual(
-          outcomes.map((o) => (o.kind === 'stored' ? `stored:${o.folded}` : o.kind)),
-          ['stored:true', 'stored:true', 'duplicate', 'foreign', 'stored:true', 'stored:false', 'stored:true'],
+          outcomes.map((o) => o.kind),
+          ['stored', 'stored', 'stored', 'duplicate', 'foreign', 'stored', 'stored'],
         );
         const devA = await devices.get(a);
         assert.equal(devA?.status, 'violation');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MAX_CLOCK_SKEW_MS } from '../../../server/repositories/reports.js';
 import { pruneOnce } from '../../../server/services/pruner.js';
 import { bearer, createTestApp, finding, validHost, validReport } from '../helpers.js';
 
@@ -113,19 +114,30 @@ describe('health, metrics, rate limits, retention', () => {
     }
   });
 
-  it('refuses a report whose scannedAt lies more than a day in the future', async () => {
+  it('a scannedAt far ahead is cut back to minutes and cannot mask the genuine reports that follow', async () => {
     const t = await createTestApp('sqlite');
     try {
       const d = await t.enroll();
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/reports',
-        headers: bearer(d.deviceToken),
-        payload: validReport({ scannedAt: new Date(Date.now() + 3 * 86_400_000).toISOString() }),
+      const post = (r: ReturnType<typeof validReport>) =>
+        t.app.inject({ method: 'POST', url: '/api/v1/reports', headers: bearer(d.deviceToken), payload: r });
+      // The review's case: a violation dated 23 h ahead, then the device's genuine compliant reports.
+      const before = Date.now();
+      const forged = validReport({
+        scannedAt: new Date(before + 23 * 3600_000).toISOString(),
+        findings: [finding('whatsapp')],
       });
-      assert.equal(res.statusCode, 400);
-      assert.equal(res.json().code, 'SCANNED_AT_IN_FUTURE');
-      assert.equal(await t.app.appwacht.repos.reports.count(), 0);
+      assert.equal((await post(forged)).statusCode, 201, 'stored, not refused: nothing is lost');
+      const row = await t.app.appwacht.repos.reports.get(forged.reportId);
+      assert.ok(row && row.scanned_at <= Date.now() + MAX_CLOCK_SKEW_MS, `scanned_at ${row?.scanned_at} is cut back`);
+      assert.equal((JSON.parse(row.body) as { scannedAt: string }).scannedAt, forged.scannedAt, 'the body keeps the original');
+      assert.equal((await t.app.appwacht.repos.devices.get(d.deviceId))?.status, 'violation');
+
+      const genuine = validReport({ scannedAt: new Date().toISOString() });
+      assert.equal((await post(genuine)).statusCode, 201);
+      const dev = await t.app.appwacht.repos.devices.get(d.deviceId);
+      assert.equal(dev?.status, 'compliant', 'the later report wins');
+      assert.equal(dev?.last_report_id, genuine.reportId);
+      assert.deepEqual(await t.app.appwacht.repos.devices.appsOf([d.deviceId]), []);
     } finally {
       await t.close();
     }

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lang } from '../../../../protocol/index.js';
@@ -58,6 +58,21 @@ async function runEnroll(values: OptionValues, { lang = 'en' as Lang, env = {} a
 }
 
 describe('appwacht enroll', () => {
+  it(
+    'refuses a state folder others can write to (0777, owned by nobody when root) before asking the server for a token',
+    { skip: process.platform === 'win32' ? 'POSIX owners and modes do not apply on Windows' : false },
+    async () => {
+      await mkdir(stateDir());
+      if (process.geteuid?.() === 0) await chown(stateDir(), 65534, 65534);
+      await chmod(stateDir(), 0o777);
+      await assert.rejects(runEnroll({ server: server.url, secret: server.secret, 'policy-key': KEY }), {
+        code: 'STATE_FOLDER_UNSAFE',
+      });
+      assert.equal(server.devices.size, 0, 'no token was handed out');
+      await assert.rejects(stat(join(stateDir(), 'device.json')), { code: 'ENOENT' });
+    },
+  );
+
   it('enrolls, stores the token owner-only, and saves server and key (never the secret) on an unmanaged device', async () => {
     const { code, out } = await runEnroll({ server: server.url, secret: server.secret, 'policy-key': KEY });
     assert.equal(code, 0);
