@@ -10,6 +10,7 @@ import {
 } from '../../../protocol/index.js';
 import type { InstalledApp, RunningProcess } from '../../../agent/inventory/types.js';
 import { evaluate, type EvaluationInput } from '../../../agent/policy/evaluate.js';
+import { seenAll } from '../../helpers/seen-all.js';
 
 const DEADLINE = '2026-09-15T00:00:00+02:00';
 const DEADLINE_MS = Date.parse(DEADLINE);
@@ -33,7 +34,7 @@ const inv = (os: OsName, apps: InstalledApp[], processes: RunningProcess[] = [])
   os,
   apps,
   processes,
-  sources: ESSENTIAL_SOURCES[os].map((id) => ({ id, ok: true, count: 1 })),
+  sources: seenAll(os),
 });
 const BEFORE = new Date(DEADLINE_MS - 10 * DAY);
 
