@@ -11,7 +11,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { ladderRepo } from '../repositories/ladder.js';
 import { secretsEqual } from '../services/secrets.js';
 import type { Decider } from './decide.js';
 import type { DecisionTokens } from './tokens.js';
@@ -110,7 +109,7 @@ export function decisionRoutes(ctx: AppContext, decider: Decider, tokens: Decisi
         },
       },
       async (req, reply) => {
-        const rows = await ladderRepo(ctx.handle.db).blocked();
+        const rows = await ctx.repos.ladder.blocked();
         if (req.query.format === 'csv') {
           const lines = [
             'employee,blocked_since',
