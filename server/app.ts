@@ -29,6 +29,7 @@ import { createDecider } from './decision/decide.js';
 import { decisionRoutes, WEBDAV_METHODS } from './decision/routes.js';
 import { loadOrCreateDecisionTokens } from './decision/tokens.js';
 import { createEscalation, startSweeper } from './escalation/service.js';
+import { createMailQueue, startMailQueue } from './mail/queue.js';
 import { createPolicyStore } from './services/policy-store.js';
 import { startPruner } from './services/pruner.js';
 import { createReportIngest } from './services/report-ingest.js';
@@ -134,6 +135,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     metrics,
     deviceTokens,
     escalation,
+    mail: config.escalation.smtp ? createMailQueue({ db: deps.handle.db, smtp: config.escalation.smtp, now }) : null,
   };
 
   app.decorateRequest('deviceId', null);
@@ -208,9 +210,12 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   const pruner = deps.pruneOnTimer ? startPruner(ctx, app.log) : null;
   app.addHook('onReady', async () => admin.check(routes));
   const sweeper = deps.escalationOnTimer ? startSweeper(escalation, config.escalation.sweepSeconds, app.log) : null;
+  const mailer = deps.escalationOnTimer && ctx.mail ? startMailQueue(ctx.mail, 30, app.log) : null;
   app.addHook('onClose', async () => {
     pruner?.stop();
     await sweeper?.stop();
+    await mailer?.stop();
+    if (!mailer) ctx.mail?.close();
     await ingest.close();
   });
   app.decorate('appwacht', ctx);

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ServerConfig } from './config.js';
 import type { Escalation } from './escalation/service.js';
 import type { Database } from './db/schema.js';
+import type { MailQueue } from './mail/queue.js';
 import type { Metrics } from './plugins/metrics.js';
 import { adminsRepo, apiTokensRepo, sessionsRepo } from './repositories/admins.js';
 import { auditRepo } from './repositories/audit.js';
@@ -46,6 +47,8 @@ export interface AppContext {
   metrics: Metrics;
   deviceTokens: TokenCache;
   escalation: Escalation;
+  /** null without APPWACHT_SMTP_URL: mails wait in the outbox. */
+  mail: MailQueue | null;
 }
 
 export function createRepos(db: Kysely<Database>): Repos {

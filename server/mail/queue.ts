@@ -1,0 +1,155 @@
+/**
+ * Delivers the mail outbox (rows written in the same transaction as the ladder step) over SMTP with nodemailer.
+ *
+ * A row is leased (status `sending`, next_attempt_at = lease end) in its own short transaction before the SMTP
+ * conversation, and marked `sent` right after the server accepted it. So no mail is sent twice across restarts,
+ * except in one window: a crash after the SMTP server's acceptance and before the `sent` commit; the lease then
+ * runs out and the mail goes again. That window is measured (`acceptToCommitMs`) and the Message-ID is fixed per row,
+ * so a receiving server or client can drop the duplicate. With several instances on PostgreSQL the lease is taken
+ * with FOR UPDATE SKIP LOCKED: one instance per row.
+ *
+ * SMTP away or answering 4xx: the row waits with exponential backoff. 5xx (permanent): the row is `failed` with the
+ * server's answer, shown to the admin; it is not retried.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { PostgresAdapter, type Kysely } from 'kysely';
+import nodemailer from 'nodemailer';
+import type { Database } from '../db/schema.js';
+import type { MailFacts } from '../escalation/service.js';
+import { renderMail } from './render.js';
+
+const LEASE_MS = 120_000;
+const BATCH = 20;
+const BACKOFF_BASE_MS = 30_000;
+const BACKOFF_MAX_MS = 3600_000;
+
+export interface MailerStats {
+  sent: number;
+  retried: number;
+  failed: number;
+  /** Per sent mail: time from the SMTP server's acceptance to the commit that marks it sent (the duplicate window). */
+  acceptToCommitMs: number[];
+}
+
+export function backoffMs(attempts: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
+}
+
+export function createMailQueue(deps: {
+  db: Kysely<Database>;
+  smtp: { url: string; from: string };
+  now: () => number;
+  /** Test hook: runs after the SMTP server accepted a mail, before it is marked sent (crash-window tests). */
+  afterAccept?: (id: number) => Promise<void> | void;
+}) {
+  const transport = nodemailer.createTransport(deps.smtp.url, {
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  } as object);
+  const postgres = deps.db.getExecutor().adapter instanceof PostgresAdapter;
+
+  async function lease(now: number): Promise<{ id: number; employee: string; facts: string; attempts: number }[]> {
+    return deps.db.transaction().execute(async (trx) => {
+      const pick = (status: 'pending' | 'sending') => {
+        let q = trx
+          .selectFrom('mail_outbox')
+          .select(['id', 'employee', 'facts', 'attempts'])
+          .where('status', '=', status)
+          .where('next_attempt_at', '<=', now)
+          .orderBy('next_attempt_at')
+          .limit(BATCH);
+        if (postgres) q = q.forUpdate().skipLocked();
+        return q.execute();
+      };
+      // A `sending` row whose lease ran out belongs to an instance that died mid-conversation.
+      const rows = [...(await pick('pending')), ...(await pick('sending'))].slice(0, BATCH);
+      if (rows.length === 0) return [];
+      await trx
+        .updateTable('mail_outbox')
+        .set((eb) => ({ status: 'sending', next_attempt_at: now + LEASE_MS, attempts: eb('attempts', '+', 1) }))
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
+      return rows.map((r) => ({ id: r.id, employee: r.employee!, facts: r.facts, attempts: r.attempts + 1 }));
+    });
+  }
+
+  return {
+    /** Sends what is due now; returns what happened. */
+    async drainOnce(): Promise<MailerStats> {
+      const stats: MailerStats = { sent: 0, retried: 0, failed: 0, acceptToCommitMs: [] };
+      for (;;) {
+        const rows = await lease(deps.now());
+        if (rows.length === 0) return stats;
+        for (const row of rows) {
+          const mail = renderMail(JSON.parse(row.facts) as MailFacts);
+          const messageId = `<appwacht-mail-${row.id}@appwacht.invalid>`;
+          try {
+            await transport.sendMail({ from: deps.smtp.from, to: row.employee, messageId, ...mail });
+          } catch (err) {
+            const e = err as { responseCode?: number; message?: string };
+            const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;
+            await deps.db
+              .updateTable('mail_outbox')
+              .set({
+                status: permanent ? 'failed' : 'pending',
+                next_attempt_at: deps.now() + backoffMs(row.attempts),
+                last_error: String(e.message ?? err).slice(0, 500),
+              })
+              .where('id', '=', row.id)
+              .execute();
+            if (permanent) stats.failed++;
+            else stats.retried++;
+            continue;
+          }
+          const accepted = performance.now();
+          await deps.afterAccept?.(row.id);
+          await deps.db
+            .updateTable('mail_outbox')
+            .set({ status: 'sent', sent_at: deps.now(), message_id: messageId, last_error: null })
+            .where('id', '=', row.id)
+            .execute();
+          stats.acceptToCommitMs.push(performance.now() - accepted);
+          stats.sent++;
+        }
+      }
+    },
+    close(): void {
+      transport.close();
+    },
+  };
+}
+export type MailQueue = ReturnType<typeof createMailQueue>;
+
+export function startMailQueue(q: MailQueue, seconds: number, log: FastifyBaseLogger): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  const tick = () => {
+    if (running) return;
+    running = q
+      .drainOnce()
+      .then((s) => {
+        if (s.sent + s.failed + s.retried > 0)
+          log.info(
+            { sent: s.sent, failed: s.failed, retried: s.retried, maxAcceptToCommitMs: Math.max(0, ...s.acceptToCommitMs) },
+            'mail queue',
+          );
+      })
+      .catch((err: unknown) => log.error({ err }, 'mail queue failed'))
+      .finally(() => {
+        running = null;
+      });
+  };
+  const timer = setInterval(tick, seconds * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      q.close();
+    },
+  };
+}
