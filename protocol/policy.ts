@@ -78,8 +78,13 @@ export const Policy = z.strictObject({
   schema: z.literal(1),
   /** Monotonic: an agent never accepts a version older than the one it has. */
   version: z.number().int().min(1),
+  /** When this version was signed; a renewal (same content, re-signed with a later expiresAt) moves it forward. */
   issuedAt: IsoDateTime,
-  /** After this an agent stops trusting the policy and says so (it keeps the last good one meanwhile). */
+  /**
+   * After this an agent stops trusting the policy and says so (it keeps enforcing the last good one meanwhile). The
+   * server gives every policy a default expiry and renews it by re-signing (policyRenewalDue), so a replayed old version
+   * or a frozen agent (its refreshes answered 304 or dropped) shows up within one validity period.
+   */
   expiresAt: IsoDateTime.optional(),
   organization: z.strictObject({
     name: z.string().min(1).max(200),
@@ -123,3 +128,21 @@ export const SignedPolicy = z.strictObject({
   signature: z.base64().max(200),
 });
 export type SignedPolicy = z.infer<typeof SignedPolicy>;
+
+/**
+ * Pure: is a policy in the second half of its validity (or without any expiry)? Then the server renews it on the next
+ * request, and an agent asks without If-None-Match: a 304 carries no signature, so it must never stand in for the renewal
+ * an agent needs before its policy expires (an attacker on plain HTTP could otherwise freeze it on an old policy).
+ */
+export function policyRenewalDue(policy: Pick<Policy, 'issuedAt' | 'expiresAt'>, now: number): boolean {
+  if (policy.expiresAt === undefined) return true;
+  const issued = Date.parse(policy.issuedAt);
+  const expires = Date.parse(policy.expiresAt);
+  return now >= issued + (expires - issued) / 2;
+}
+
+/** Pure: the same policy apart from when it was signed and until when it holds (a renewal, not a new version). */
+export function samePolicyContent(a: Policy, b: Policy): boolean {
+  const strip = ({ issuedAt: _i, expiresAt: _e, ...rest }: Policy) => JSON.stringify(rest);
+  return strip(a) === strip(b);
+}

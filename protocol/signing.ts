@@ -66,3 +66,12 @@ export function verifyPayload(signed: SignedPolicy, publicKey: KeyObject): strin
   if (!ok) throw new SignatureError('BAD_SIGNATURE', 'policy signature does not verify');
   return signed.payload;
 }
+
+/**
+ * The policy's entity tag: a hash of the signed envelope's bytes. Server and agent compute it the same way, so the
+ * agent's If-None-Match names exactly the bytes it verified and holds — never a header a response handed it.
+ */
+export function policyEtag(signed: SignedPolicy): string {
+  const hash = createHash('sha256').update(`${signed.keyId}\n${signed.payload}\n${signed.signature}`, 'utf8');
+  return `"${hash.digest('base64url').slice(0, 32)}"`;
+}

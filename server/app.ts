@@ -106,7 +106,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   registerJsonParser(app);
 
   const repos = createRepos(deps.handle.db);
-  const policies = createPolicyStore(deps.handle.db, deps.secrets.signingKeyPem, now);
+  const policies = createPolicyStore(deps.handle.db, deps.secrets.signingKeyPem, now, config.policyValidityDays);
   const metrics = createMetrics(
     () => repos.devices,
     async () => (await policies.current())?.version ?? null,

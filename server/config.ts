@@ -47,6 +47,7 @@ const EnvSchema = z.object({
   APPWACHT_PRUNE_INTERVAL_MINUTES: int(1, 24 * 60).default(60),
   APPWACHT_TRUST_PROXY: trustProxy.default(false),
   APPWACHT_SESSION_HOURS: int(1, 24 * 30).default(12),
+  APPWACHT_POLICY_VALIDITY_DAYS: int(2, 365).default(14),
   APPWACHT_SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   APPWACHT_PG_POOL_MAX: int(1, 200).default(10),
   APPWACHT_REPORT_BATCH_MAX: int(1, 5000).default(256),
@@ -74,6 +75,8 @@ export interface ServerConfig {
   retention: { reportDays: number; pruneIntervalMinutes: number };
   trustProxy: TrustProxy;
   sessionHours: number;
+  /** How long a signed policy holds without an admin's expiresAt; renewed by re-signing in its second half. */
+  policyValidityDays: number;
   reportBatchMax: number;
   initialPolicyFile: string | null;
   firstAdmin: { username: string; password: string | null };
@@ -174,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = [], cwd = pr
     retention: { reportDays: e.APPWACHT_REPORT_RETENTION_DAYS, pruneIntervalMinutes: e.APPWACHT_PRUNE_INTERVAL_MINUTES },
     trustProxy: e.APPWACHT_TRUST_PROXY,
     sessionHours: e.APPWACHT_SESSION_HOURS,
+    policyValidityDays: e.APPWACHT_POLICY_VALIDITY_DAYS,
     reportBatchMax: e.APPWACHT_REPORT_BATCH_MAX,
     initialPolicyFile: e.APPWACHT_INITIAL_POLICY ? abs(e.APPWACHT_INITIAL_POLICY) : null,
     firstAdmin: { username: e.APPWACHT_ADMIN_USER, password: e.APPWACHT_ADMIN_PASSWORD ?? null },

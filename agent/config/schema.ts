@@ -85,6 +85,18 @@ export const CONFIG_KEYS = {
     secret: false,
     schema: httpUrl('proxy'),
   },
+  minPolicyVersion: {
+    managedName: 'MinPolicyVersion',
+    env: 'APPWACHT_MIN_POLICY_VERSION',
+    flag: 'min-policy-version',
+    // Pinned: on a managed device only IT may lower it; a fresh agent refuses older signed versions (a replay).
+    pinned: true,
+    secret: false,
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[1-9]\d{0,8}$/, 'must be a policy version number (1 or more)'),
+  },
   language: {
     managedName: 'Language',
     env: 'APPWACHT_LANG',
@@ -122,6 +134,8 @@ export interface AgentConfig {
   policyPublicKey?: string;
   caFile?: string;
   proxy?: string;
+  /** The lowest signed policy version the agent accepts (digits); unset: any, as long as versions only go up. */
+  minPolicyVersion?: string;
   /** Unset: the employee's locale decides (agent/i18n.ts). */
   language?: Lang;
   stateDir: string;

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { publicKeyFromBase64, type Policy, type SignedPolicy } from '../../protocol/index.js';
+import { policyEtag, policyRenewalDue, publicKeyFromBase64, type Policy, type SignedPolicy } from '../../protocol/index.js';
 import { describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { ApiClient } from '../transport/api-client.js';
@@ -45,6 +45,8 @@ export interface PolicyClientOptions {
   now?: () => Date;
   /** The bundled policy; injectable for tests. */
   loadBundled?: () => Policy;
+  /** The lowest version IT accepts (managed `MinPolicyVersion`): older ones are refused, from the server or the cache. */
+  minVersion?: number;
 }
 
 export interface PolicyClient {
@@ -68,7 +70,7 @@ export function createPolicyClient(options: PolicyClientOptions): PolicyClient {
   const log = (options.log ?? silentLogger).child({ component: 'policy' });
   const now = options.now ?? (() => new Date());
   const loadBundled = options.loadBundled ?? loadDefaultPolicy;
-  const { store, api } = options;
+  const { store, api, minVersion } = options;
 
   let key: KeyObject | undefined;
   let keyProblem: string | undefined;
@@ -102,6 +104,11 @@ export function createPolicyClient(options: PolicyClientOptions): PolicyClient {
     }
     if (read.status === 'corrupt')
       log.warn('policy cache rejected', { path: store.path, movedTo: read.movedTo, reason: read.reason });
+    if (read.status === 'ok' && minVersion !== undefined && read.value.policy.version < minVersion) {
+      // Kept on disk (it is genuine), but not used: IT has said versions below the minimum must not be enforced.
+      log.warn('policy cache below the minimum version', { version: read.value.policy.version, minVersion });
+      return undefined;
+    }
     if (read.status === 'ok') {
       good = read.value;
       log.debug('policy cache loaded', { version: good.policy.version });
@@ -146,9 +153,12 @@ export function createPolicyClient(options: PolicyClientOptions): PolicyClient {
         return { ...(good ? inForce('cache', good, local) : fallback(local ?? 'local mode')), refresh: { outcome: 'skipped' } };
       }
 
+      // The ETag of the bytes we hold, computed here (not a header some response handed us), and only while the policy is
+      // in the first half of its validity: after that a renewal is due, and an unsigned 304 must not stand in for it.
+      const ifNoneMatch = good && !policyRenewalDue(good.policy, now().getTime()) ? policyEtag(good.signed) : undefined;
       let answer;
       try {
-        answer = await api.getPolicy(good?.etag, refreshOptions);
+        answer = await api.getPolicy(ifNoneMatch, refreshOptions);
       } catch (err) {
         if (!(err instanceof ServerError)) throw err;
         if (err.code === 'BAD_RESPONSE') {
@@ -166,11 +176,15 @@ export function createPolicyClient(options: PolicyClientOptions): PolicyClient {
       }
 
       if (answer.status === 'not-modified') {
-        if (!good) {
-          const err = new ServerError(
-            'BAD_RESPONSE',
-            'the server answered 304 Not Modified to a request without a cached policy',
-          );
+        // A 304 is not signed: it is believed only as the answer to the If-None-Match we sent, for the bytes we hold.
+        const problem =
+          !good || ifNoneMatch === undefined
+            ? 'the server answered 304 Not Modified to a request without If-None-Match (no policy held, or a renewal is due)'
+            : answer.etag !== ifNoneMatch
+              ? `the server answered 304 Not Modified for another ETag (${answer.etag ?? 'none'}) than the policy held`
+              : undefined;
+        if (problem || !good) {
+          const err = new ServerError('BAD_RESPONSE', problem ?? 'unexpected 304');
           log.warn('policy refresh failed', { error: err });
           return { ...fallback(err.message), refresh: { outcome: 'failed', error: err } };
         }
@@ -184,6 +198,7 @@ export function createPolicyClient(options: PolicyClientOptions): PolicyClient {
           { policy, payload: answer.signed.payload },
           previous && { policy: previous.policy, payload: previous.signed.payload },
           now(),
+          minVersion,
         );
         good = { signed: answer.signed, policy, etag: answer.etag };
       } catch (err) {
@@ -198,6 +213,8 @@ export function createPolicyClient(options: PolicyClientOptions): PolicyClient {
       }
 
       const unchanged = previous !== undefined && previous.signed.payload === answer.signed.payload;
+      // A renewal (same version and content, re-signed with a later expiry) changes nothing the agent enforces.
+      const renewed = !unchanged && previous !== undefined && previous.policy.version === good.policy.version;
       try {
         await store.save({ signed: answer.signed, etag: answer.etag, receivedAt: now() });
       } catch (err) {
@@ -205,6 +222,10 @@ export function createPolicyClient(options: PolicyClientOptions): PolicyClient {
         log.error('policy cache not written', { path: store.path, error: err });
       }
       if (unchanged) return { ...inForce('server', good), refresh: { outcome: 'not-modified' } };
+      if (renewed) {
+        log.info('policy renewed', { version: good.policy.version, expiresAt: good.policy.expiresAt });
+        return { ...inForce('server', good), refresh: { outcome: 'not-modified' } };
+      }
       log.info('policy updated', { version: good.policy.version, previous: previous?.policy.version ?? 'bundled' });
       return { ...inForce('server', good), refresh: { outcome: 'updated', previousVersion: previous?.policy.version ?? null } };
     },

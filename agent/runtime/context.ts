@@ -91,6 +91,7 @@ export async function openTurnOptions(
     api: server?.api,
     store: createFilePolicyStore(config.stateDir),
     log,
+    ...(config.minPolicyVersion !== undefined ? { minVersion: Number(config.minPolicyVersion) } : {}),
   });
 
   let notify: TurnOptions['notify'];

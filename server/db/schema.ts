@@ -94,6 +94,8 @@ export interface PoliciesTable {
   etag: string;
   created_at: number;
   created_by: string;
+  /** 1: the expiry is the server's default and renewed by re-signing; 0: an admin's; null: from before 0006 (see policy-store). */
+  expiry_renewable: number | null;
 }
 
 export interface AuditLogTable {

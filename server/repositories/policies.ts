@@ -23,6 +23,19 @@ export function policiesRepo(db: Kysely<Database>) {
     async insert(row: PolicyRow): Promise<void> {
       await db.insertInto('policies').values(row).execute();
     },
+    /**
+     * Replaces a version's signed bytes with a renewal (same content, later expiry), only if it still holds `etag`:
+     * two servers renewing at once do not both write. Returns whether this call wrote.
+     */
+    async renew(version: number, etag: string, renewed: Pick<PolicyRow, 'payload' | 'signature' | 'key_id' | 'etag'>) {
+      const result = await db
+        .updateTable('policies')
+        .set({ ...renewed, expiry_renewable: 1 })
+        .where('version', '=', version)
+        .where('etag', '=', etag)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
   };
 }
 export type PoliciesRepo = ReturnType<typeof policiesRepo>;

@@ -28,7 +28,7 @@ export function policyRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
-        const current = await ctx.policies.current();
+        const current = await ctx.policies.forAgents();
         if (!current) throw new HttpError(404, 'NO_POLICY', 'no policy has been published yet');
         reply.header('etag', current.etag).header('cache-control', 'private, no-cache');
         // No payload at all: send(null) would serialise "null" and announce Content-Length: 4 on a 304, which

@@ -124,7 +124,7 @@ export async function bootstrapDatabase(
     result.firstAdmin = { username: config.firstAdmin.username, password, generated: config.firstAdmin.password === null };
   }
 
-  const store = createPolicyStore(handle.db, secrets.signingKeyPem, now);
+  const store = createPolicyStore(handle.db, secrets.signingKeyPem, now, config.policyValidityDays);
   if ((await store.current()) === null) {
     const file = config.initialPolicyFile ?? findDefaultPolicyFile();
     if (file === null)

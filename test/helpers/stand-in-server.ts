@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { AgentRoutes, EnrollRequest, Report, type SignedPolicy } from '../../protocol/index.js';
+import { AgentRoutes, EnrollRequest, policyEtag, Report, type SignedPolicy } from '../../protocol/index.js';
 
 /**
  * A STAND-IN for the Appwacht server, faithful to protocol/api.ts: enroll (secret → device id + token, the same machine
@@ -43,7 +43,8 @@ export interface StandInServer {
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-export const etagOf = (signed: SignedPolicy) => `"${sha256(signed.payload + signed.signature).slice(0, 32)}"`;
+/** The same ETag the real server sends and the agent computes from the bytes it holds. */
+export const etagOf = (signed: SignedPolicy) => policyEtag(signed);
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers });

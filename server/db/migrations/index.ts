@@ -4,6 +4,7 @@ import { initial } from './0001-initial.js';
 import { deviceSecurity } from './0002-device-security.js';
 import { adminTokens } from './0003-admin-tokens.js';
 import { escalation } from './0005-escalation.js';
+import { policyExpiry } from './0006-policy-expiry.js';
 
 /** Static list (no folder scanning): works the same from tsx, from dist/ and in a bundle. Append, never edit. */
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -12,6 +13,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0002-device-security': deviceSecurity(dialect),
     '0003-admin-tokens': adminTokens(),
     '0005-escalation': escalation(dialect),
+    '0006-policy-expiry': policyExpiry,
   };
 }
 

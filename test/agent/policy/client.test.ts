@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSigningKeys, signPayload, type Policy, type SignedPolicy } from '../../../protocol/index.js';
+import { generateSigningKeys, policyEtag, signPayload, type Policy, type SignedPolicy } from '../../../protocol/index.js';
 import { memoryLogger } from '../../../agent/log.js';
 import { createPolicyClient, type PolicyClient } from '../../../agent/policy/client.js';
 import { loadDefaultPolicy } from '../../../agent/policy/default-policy.js';
@@ -19,11 +19,15 @@ import { startStandInServer, type StandInServer } from '../../helpers/stand-in-s
 const keys = generateSigningKeys();
 const otherKeys = generateSigningKeys();
 
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Signed an hour ago, valid for 14 days, as the server signs: in the first half of its validity. */
 function policyDoc(version: number, overrides: Partial<Policy> = {}): Policy {
   return {
     ...structuredClone(loadDefaultPolicy()),
     version,
-    issuedAt: '2026-06-01T00:00:00+02:00',
+    issuedAt: new Date(Date.now() - HOUR).toISOString(),
+    expiresAt: new Date(Date.now() + 14 * DAY).toISOString(),
     organization: { name: `Stadt Testhausen v${version}`, support: { email: 'it@testhausen.example' } },
     ...overrides,
   };
@@ -293,5 +297,111 @@ describe('createPolicyClient(): the cache file', () => {
     assert.equal(result.version, 5);
     assert.equal(result.expired, true);
     assert.ok(log.lines.some((l) => l.msg === 'policy in force has expired' && l.level === 'warn'));
+  });
+});
+
+describe('createPolicyClient(): rollback and freeze (issue 14 finding 2)', () => {
+  const ifNoneMatch = () => server.requests.filter((r) => r.url.endsWith('/policy')).at(-1)?.headers['if-none-match'];
+
+  it("a fresh agent refuses a signed version below IT's minimum (a replayed old version), and a cached one too", async () => {
+    server.policy = signed(policyDoc(3));
+    const fresh = await client({ minVersion: 5 }).refresh();
+    assert.equal(fresh.refresh.outcome, 'rejected');
+    assert.equal(fresh.refresh.outcome === 'rejected' && fresh.refresh.error.code, 'POLICY_OLDER');
+    assert.match(
+      fresh.refresh.outcome === 'rejected' ? fresh.refresh.error.message : '',
+      /below the minimum version 5 set by IT/,
+    );
+    assert.equal(fresh.origin, 'bundled');
+
+    await client().refresh(); // without the minimum, version 3 is cached …
+    const restarted = await client({ minVersion: 5 }).current(); // … and not used once IT pins 5
+    assert.equal(restarted.origin, 'bundled');
+    assert.ok(log.lines.some((l) => l.msg === 'policy cache below the minimum version'));
+
+    server.policy = signed(policyDoc(5));
+    assert.equal((await client({ minVersion: 5 }).refresh()).version, 5);
+  });
+
+  it('takes a renewal (same version and content, re-signed with a later expiry) and refuses the earlier signing after it', async () => {
+    const first = policyDoc(4);
+    server.policy = signed(first);
+    const c = client();
+    await c.refresh();
+    const renewed = { ...first, issuedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 20 * DAY).toISOString() };
+    server.policy = signed(renewed);
+    const result = await c.refresh();
+    assert.deepEqual(result.refresh, { outcome: 'not-modified' }, 'nothing the agent enforces changed');
+    assert.equal(result.policy.expiresAt, renewed.expiresAt);
+    assert.deepEqual(JSON.parse(await readFile(store.path, 'utf8')).signed, server.policy, 'the renewal is cached');
+    assert.ok(log.lines.some((l) => l.msg === 'policy renewed'));
+
+    server.policy = signed(first); // the earlier signing, replayed
+    const replay = await c.refresh();
+    assert.equal(replay.refresh.outcome === 'rejected' && replay.refresh.error.code, 'POLICY_OLDER');
+    assert.equal(replay.policy.expiresAt, renewed.expiresAt);
+
+    server.policy = signed({ ...renewed, expiresAt: new Date(Date.now() + 30 * DAY).toISOString(), rules: [] });
+    const changed = await c.refresh();
+    assert.equal(
+      changed.refresh.outcome === 'rejected' && changed.refresh.error.code,
+      'POLICY_OLDER',
+      'a "renewal" may not change the rules',
+    );
+  });
+
+  it('sends as If-None-Match the ETag of the bytes it holds, not an ETag header a response handed it', async () => {
+    server.policy = signed(policyDoc(4));
+    server.intercept = (req, res) => {
+      if (!req.url?.endsWith('/policy')) return false;
+      res.writeHead(200, { 'content-type': 'application/json', etag: '"forged"' }).end(JSON.stringify(server.policy));
+      return true;
+    };
+    await client().refresh();
+    server.intercept = undefined;
+    const again = await client().refresh();
+    assert.equal(ifNoneMatch(), policyEtag(server.policy));
+    assert.deepEqual(again.refresh, { outcome: 'not-modified' });
+  });
+
+  it('in the second half of its validity asks without If-None-Match, and a 304 then (a freeze) is not believed', async () => {
+    const halfGone = policyDoc(4, {
+      issuedAt: new Date(Date.now() - 8 * DAY).toISOString(),
+      expiresAt: new Date(Date.now() + 6 * DAY).toISOString(),
+    });
+    server.policy = signed(halfGone);
+    const c = client();
+    await c.refresh();
+    // Someone on the path answers every refresh with 304, so the agent would never see the renewal or a new version.
+    server.intercept = (req, res) => (req.url?.endsWith('/policy') ? (res.writeHead(304).end(), true) : false);
+    const frozen = await c.refresh();
+    assert.equal(ifNoneMatch(), undefined, 'no If-None-Match: a renewal is due');
+    assert.equal(frozen.refresh.outcome, 'failed');
+    assert.equal(frozen.refresh.outcome === 'failed' && frozen.refresh.error.code, 'BAD_RESPONSE');
+    assert.equal(frozen.origin, 'cache', 'the held policy stays in force, not as fresh from the server');
+    assert.equal(frozen.version, 4);
+  });
+
+  it('does not believe a 304 for another ETag than the one it sent', async () => {
+    server.policy = signed(policyDoc(4));
+    const c = client();
+    await c.refresh();
+    server.intercept = (req, res) =>
+      req.url?.endsWith('/policy') ? (res.writeHead(304, { etag: '"something-else"' }).end(), true) : false;
+    const result = await c.refresh();
+    assert.equal(result.refresh.outcome === 'failed' && result.refresh.error.code, 'BAD_RESPONSE');
+  });
+
+  it('holding an expired policy and hearing only 304s, keeps enforcing it and says it is expired (never the bundled one)', async () => {
+    server.policy = signed(policyDoc(4));
+    await client().refresh();
+    server.intercept = (req, res) => (req.url?.endsWith('/policy') ? (res.writeHead(304).end(), true) : false);
+    const later = new Date(Date.now() + 15 * DAY);
+    const result = await client({ now: () => later }).refresh();
+    assert.equal(result.version, 4);
+    assert.equal(result.origin, 'cache');
+    assert.equal(result.expired, true);
+    assert.equal(result.policy.rules.length, policyDoc(4).rules.length, 'the rules of the last good policy apply');
+    assert.ok(log.lines.some((l) => l.msg === 'policy in force has expired'));
   });
 });
