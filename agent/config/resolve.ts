@@ -3,6 +3,7 @@ import type { OsName } from '../../protocol/index.js';
 import { describeError } from '../errors.js';
 import { currentOs } from '../inventory/index.js';
 import { currentOsUser } from '../os-user.js';
+import { machineStateDir } from '../service/machine-mode.js';
 import { defaultStateDir } from '../state/paths.js';
 import { cliLayer, envLayer } from './environment.js';
 import { mergeLayers, type ConfigLayer, type ConfigWarning, type ResolvedConfig } from './layers.js';
@@ -68,5 +69,10 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Effec
     { stateDir, logLevel: 'info' },
     { tolerateUserErrors: options.tolerateUserErrors, warnings },
   );
+  // The machine service keeps its state in a root/SYSTEM-only folder unless one was set explicitly.
+  if (resolved.config.agentMode === 'machine' && resolved.origins.stateDir?.source === 'default') {
+    resolved.config.stateDir = machineStateDir(os, env);
+    resolved.origins.stateDir = { source: 'default', label: 'default (machine service)' };
+  }
   return { ...resolved, settingsFile };
 }

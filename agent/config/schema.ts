@@ -97,6 +97,18 @@ export const CONFIG_KEYS = {
       .trim()
       .regex(/^[1-9]\d{0,8}$/, 'must be a policy version number (1 or more)'),
   },
+  agentMode: {
+    managedName: 'AgentMode',
+    env: 'APPWACHT_AGENT_MODE',
+    flag: 'agent-mode',
+    // Not pinned: the service definition passes --system; IT's managed value beats the user's sources anyway.
+    pinned: false,
+    secret: false,
+    schema: z
+      .string()
+      .trim()
+      .pipe(z.enum(['machine', 'user'])),
+  },
   language: {
     managedName: 'Language',
     env: 'APPWACHT_LANG',
@@ -136,6 +148,8 @@ export interface AgentConfig {
   proxy?: string;
   /** The lowest signed policy version the agent accepts (digits); unset: any, as long as versions only go up. */
   minPolicyVersion?: string;
+  /** machine: the system service (agent/service/machine-mode.ts); unset or user: in the employee's account. */
+  agentMode?: 'machine' | 'user';
   /** Unset: the employee's locale decides (agent/i18n.ts). */
   language?: Lang;
   stateDir: string;

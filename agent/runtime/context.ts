@@ -95,7 +95,11 @@ export async function openTurnOptions(
   });
 
   let notify: TurnOptions['notify'];
-  if (wiring.notifications !== false) {
+  if (config.agentMode === 'machine') {
+    // root/SYSTEM has no desktop: the trays notify, from what the tray channel serves out of this file.
+    const { writeTrayView } = await import('../channel/tray-view.js');
+    notify = (evaluation, policy, now) => writeTrayView(config.stateDir, evaluation.findings, policy, now);
+  } else if (wiring.notifications !== false) {
     // Loaded only when used: node-notifier and its helpers are not needed by a headless agent without a desktop.
     const { NotificationService } = await import('../notify/service.js');
     const notifier = wiring.notifier ?? (await import('../notify/node-notifier.js')).createNodeNotifier();

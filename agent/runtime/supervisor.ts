@@ -5,6 +5,8 @@ import { AppwachtError, describeError } from '../errors.js';
 import { createLogger, fileSink, stderrSink, type Logger } from '../log.js';
 import type { MatcherSet } from '../policy/match.js';
 import { acquireInstanceLock, liveLockHolder, type InstanceLock } from '../state/lock.js';
+import type { TrayChannel } from '../channel/server.js';
+import { NOT_ELEVATED, runsElevated } from '../service/machine-mode.js';
 import { AGENT_VERSION } from '../version.js';
 import type { IntervalOverrides } from './intervals.js';
 import { startProcessWatch, watchMatchers, type ProcessWatch } from './process-watch.js';
@@ -114,6 +116,7 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
   let watch: ProcessWatch | undefined;
   let matchers: MatcherSet | undefined;
   let watched: string | undefined;
+  let channel: TrayChannel | undefined;
   const releaseOnExit = () => lock?.releaseSync();
   process.on('exit', releaseOnExit);
 
@@ -129,6 +132,7 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
   /** The first hello of the run: now the state folder is known, the instance lock can be taken. Throws if it is not free. */
   const onHello = async (hello: HelloMessage): Promise<void> => {
     if (lock) return;
+    if (hello.agentMode === 'machine' && !runsElevated()) throw new SupervisorError('NOT_ELEVATED', NOT_ELEVATED[o.lang]);
     if (!o.log) log = createLogger({ level: hello.logLevel, sink, fields: { pid: process.pid } });
     lock = await acquireInstanceLock(hello.stateDir, {
       lang: o.lang,
@@ -151,6 +155,7 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
       turnBudgetMs: budgetMs,
       ...(o.overrides && Object.keys(o.overrides).length ? { intervalOverrides: o.overrides } : {}),
     });
+    if (hello.agentMode === 'machine') channel = await openTrayChannel(hello.stateDir);
     if (o.target.liveProcesses)
       watch = startProcessWatch({
         os: o.target.os,
@@ -164,6 +169,25 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
           wake?.();
         },
       });
+  };
+
+  /** The machine service serves the employees' trays (agent/channel/); without the channel it still checks and reports. */
+  const openTrayChannel = async (dir: string): Promise<TrayChannel | undefined> => {
+    const { startTrayChannel, defaultChannelDir } = await import('../channel/server.js');
+    try {
+      return await startTrayChannel({
+        dir: defaultChannelDir(),
+        stateDir: dir,
+        log,
+        requestCheck: (why) => {
+          scanRequest ??= why;
+          wake?.();
+        },
+      });
+    } catch (err) {
+      log.error('tray channel not available; the agent checks and reports without it', { error: err });
+      return undefined;
+    }
   };
 
   /** Starts one turn and watches over it until it has exited. */
@@ -350,6 +374,7 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
     }
   } finally {
     watch?.stop();
+    await channel?.close().catch(() => {});
     if (lock && stateDir) {
       // No turn runs now (ours has exited; one of an earlier run would hold the turn lock): the stop can be recorded.
       const busy = await liveLockHolder(stateDir, TURN_LOCK_FILE);

@@ -105,7 +105,13 @@ export async function runTurnProcess(options: TurnProcessOptions): Promise<void>
       sink: options.logFile ? fileSink(options.logFile) : stderrSink,
       fields: { pid: process.pid },
     });
-    await send({ type: 'hello', stateDir: config.stateDir, logLevel: config.logLevel, serverUrl: config.serverUrl ?? null });
+    await send({
+      type: 'hello',
+      stateDir: config.stateDir,
+      logLevel: config.logLevel,
+      serverUrl: config.serverUrl ?? null,
+      agentMode: config.agentMode ?? 'user',
+    });
     const message = await gotWork;
     if (!message || abort.signal.aborted) return;
     working = true;

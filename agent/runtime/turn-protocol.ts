@@ -22,6 +22,8 @@ export interface HelloMessage {
   stateDir: string;
   logLevel: LogLevel;
   serverUrl: string | null;
+  /** machine: the supervisor must run as root/SYSTEM and serves the tray channel (agent/channel/). */
+  agentMode?: 'machine' | 'user';
 }
 
 export interface TurnMessage {

@@ -76,6 +76,8 @@ Einstellungen (sonst aus der Konfiguration, siehe "appwacht config"):
   --state-dir ORDNER   Statusordner          --log-level debug|info|warn|error
   --log-file DATEI     Protokoll an diese Datei anhängen (sonst Standardfehlerausgabe, JSON-Zeilen)
   --no-notifications   keine Desktop-Benachrichtigungen
+  --system             als Maschinendienst (root/SYSTEM): Zustand in einem nur für root lesbaren Ordner,
+                       Apps aller Benutzer, Zustand für die Benutzer über den Tray-Kanal
 
 Für Tests und Support:
   --root ORDNER        einen Ordnerbaum statt dieses Systems beobachten (--os macos|linux)
@@ -102,6 +104,8 @@ Settings (otherwise from the configuration, see "appwacht config"):
   --state-dir DIR      state folder          --log-level debug|info|warn|error
   --log-file FILE      append the log to this file (default: standard error, JSON lines)
   --no-notifications   no desktop notifications
+  --system             as the machine service (root/SYSTEM): state in a root-only folder, every user's apps,
+                       state for the users over the tray channel
 
 For tests and support:
   --root DIR           watch a folder tree instead of this system (--os macos|linux)
@@ -126,6 +130,7 @@ Exit codes: 0 after being stopped, 2 error (e.g. already running, invalid IT set
       'log-file': { type: 'string' },
       'no-notifications': { type: 'boolean' },
       'single-process': { type: 'boolean' },
+      system: { type: 'boolean' },
       'turn-timeout': { type: 'string' },
       // Internal: the supervisor starts its turns as `appwacht run <its own flags> --turn`.
       turn: { type: 'boolean' },
@@ -138,6 +143,8 @@ Exit codes: 0 after being stopped, 2 error (e.g. already running, invalid IT set
         const v = stringOption(values, flag);
         if (v !== undefined) cli[key] = v;
       }
+      // The machine service (agent/service/machine-mode.ts): what build/'s unit, LaunchDaemon and Windows service run.
+      if (values.system === true) cli.agentMode = 'machine';
       const overrides: IntervalOverrides = {};
       for (const [flag, key] of Object.entries(INTERVAL_FLAGS)) {
         try {

@@ -1,0 +1,90 @@
+import type { StateMessage, TrayFinding } from './messages.js';
+
+/**
+ * Pure: what one account may see of the machine agent's state. The inputs are the agent's own files (agent-state.json,
+ * tray-view.json), read by the resident supervisor without zod (see supervisor.ts on memory), so every field is checked
+ * by hand here and anything unexpected is left out rather than passed on.
+ */
+export interface Viewer {
+  user: string;
+  /** Root sees everything (the admin at a shell); anyone else only their own installs, machine-wide ones, own processes. */
+  root: boolean;
+  /** Whether a process belongs to the viewer (Linux: /proc/<pid> owner); unknown → not shown. */
+  ownsProcess(pid: number): boolean;
+}
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+function findingFor(raw: unknown, viewer: Viewer): TrayFinding | undefined {
+  const f = obj(raw);
+  const appId = str(f?.appId);
+  const name = str(f?.name);
+  const action = f?.action === 'ban' || f?.action === 'warn' ? f.action : undefined;
+  if (!f || !appId || !name || !action) return undefined;
+  const installs: TrayFinding['installs'] = [];
+  for (const i of arr(f.installs).map(obj)) {
+    const scope = i?.scope === 'machine' || i?.scope === 'user' ? i.scope : undefined;
+    const source = str(i?.source);
+    const iname = str(i?.name);
+    if (!i || !scope || !source || !iname) continue;
+    const user = str(i.user);
+    // A per-user install is shown to its user only; one without a user (cannot tell whose) to root only.
+    if (!viewer.root && scope === 'user' && user !== viewer.user) continue;
+    const location = str(i.location);
+    installs.push({ source, scope, name: iname, ...(location ? { location } : {}), ...(user ? { user } : {}) });
+  }
+  const processes: TrayFinding['processes'] = [];
+  for (const p of arr(f.processes).map(obj)) {
+    const pid = num(p?.pid);
+    const pname = str(p?.name);
+    if (pid === undefined || !pname) continue;
+    if (viewer.root || viewer.ownsProcess(pid)) processes.push({ pid, name: pname });
+  }
+  if (installs.length === 0 && processes.length === 0) return undefined;
+  const evidence: TrayFinding['evidence'] = [];
+  if (installs.length) evidence.push('installed');
+  if (processes.length) evidence.push('running');
+  return { appId, name, action, deadline: str(f.deadline) ?? '', evidence, installs, processes };
+}
+
+export function buildStateView(agentState: unknown, trayView: unknown, viewer: Viewer, running: boolean): StateMessage {
+  const s = obj(agentState);
+  const agent = obj(s?.agent);
+  const policy = obj(s?.policy);
+  const enrollment = obj(s?.enrollment);
+  const lastReport = obj(s?.lastReport);
+  const view = obj(trayView);
+  const findings = arr(view?.findings)
+    .map((f) => findingFor(f, viewer))
+    .filter((f): f is TrayFinding => f !== undefined);
+  const at = str(view?.at);
+  const status = findings.some((f) => f.action === 'ban') ? 'violation' : findings.length ? 'warning' : 'compliant';
+  return {
+    type: 'state',
+    user: viewer.user,
+    agentMode: 'machine',
+    agent: {
+      running,
+      pid: num(agent?.pid) ?? null,
+      version: str(agent?.agentVersion) ?? null,
+      startedAt: str(agent?.startedAt) ?? null,
+    },
+    enrolled: typeof enrollment?.enrolled === 'boolean' ? enrollment.enrolled : null,
+    policy:
+      policy && num(policy.version) !== undefined
+        ? {
+            version: num(policy.version)!,
+            origin: str(policy.origin) ?? 'unknown',
+            expired: policy.expired === true,
+            expiresAt: str(view?.policyExpiresAt) ?? null,
+            organization: str(policy.organization) ?? '',
+          }
+        : null,
+    lastCheck: at ? { at, status, findings } : null,
+    lastReport: lastReport && str(lastReport.at) ? { at: str(lastReport.at)!, kind: str(lastReport.kind) ?? '' } : null,
+  };
+}
