@@ -4,9 +4,15 @@ import type { Lang } from '../protocol/index.js';
  * The employee's language: an explicit choice wins, then the POSIX locale variables, then the
  * OS locale as Intl reports it (Windows and macOS do not set LANG for GUI sessions). German or English.
  */
-export function detectLang(explicit?: string, env: NodeJS.ProcessEnv = process.env): Lang {
-  // Intl is asked last and only when needed: its first use maps the ICU data (~7 MB resident) into the process.
-  const candidates = [explicit, env.LC_ALL, env.LC_MESSAGES, env.LANG, () => Intl.DateTimeFormat().resolvedOptions().locale];
+export function detectLang(
+  explicit?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): Lang {
+  // Intl is asked last and only where it can know more: its first use maps the ICU data (~7 MB resident, ~30 ms). On
+  // Linux ICU takes its default locale from these same variables, so asking it would only cost the time.
+  const candidates: (string | undefined | (() => string))[] = [explicit, env.LC_ALL, env.LC_MESSAGES, env.LANG];
+  if (platform !== 'linux') candidates.push(() => Intl.DateTimeFormat().resolvedOptions().locale);
   for (const candidate of candidates) {
     const value = typeof candidate === 'function' ? candidate() : candidate;
     if (!value || value === 'C' || value === 'POSIX' || value.startsWith('C.')) continue;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (npm install builds dist/ through the "prepare" script).
-import { cli } from '../dist/agent/cli/main.js';
+// Runs the bundled CLI, dist/cli/ (npm install builds it through the "prepare" script: scripts/bundle-cli.mjs).
+import { cli } from '../dist/cli/appwacht.js';
 
 await cli();

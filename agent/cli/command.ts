@@ -18,9 +18,9 @@ export interface CliContext {
 type Options = NonNullable<ParseArgsConfig['options']>;
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
+/** One `appwacht <name>`; its one-line summary for `--help` is in commands/index.ts, which loads it on demand. */
 export interface Command {
   name: string;
-  summary: Record<Lang, string>;
   /** Full help text, shown by `appwacht <name> --help`. */
   help: Record<Lang, string>;
   options: Options;

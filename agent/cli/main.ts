@@ -4,19 +4,11 @@ import { AppwachtError, UsageError, describeError } from '../errors.js';
 import { detectLang } from '../i18n.js';
 import { AGENT_VERSION } from '../version.js';
 import { ExitCode, type CliContext, type Command } from './command.js';
-
-/**
- * `run` stays resident for as long as the laptop is on, so it loads its own module only, not every command with its
- * schemas (agent/runtime/supervisor.ts explains the memory). Everything else loads the whole list.
- */
-async function loadCommands(name: string | undefined): Promise<Command[]> {
-  if (name === 'run') return [(await import('./commands/run.js')).runCommand];
-  return (await import('./commands/index.js')).commands;
-}
+import { commands, type CommandEntry } from './commands/index.js';
 
 const LANG_OPTION = { lang: { type: 'string' as const } };
 
-function overview(ctx: CliContext, commands: Command[]): string {
+function overview(ctx: CliContext): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary[ctx.lang]}`);
   return ctx.lang === 'de'
@@ -52,21 +44,20 @@ export async function main(argv: string[], base: Omit<CliContext, 'lang'>): Prom
   }
   const ctx: CliContext = { ...base, lang: detectLang(explicitLang, base.env) };
   const [name, ...rest] = argv;
-  const commands = await loadCommands(name);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    ctx.out(overview(ctx, commands));
+    ctx.out(overview(ctx));
     return name === undefined ? ExitCode.ERROR : ExitCode.OK;
   }
   if (name === '--version' || name === '-v') {
     ctx.out(`${AGENT_VERSION}\n`);
     return ExitCode.OK;
   }
-  const command = commands.find((c) => c.name === name);
+  const entry: CommandEntry | undefined = commands.find((c) => c.name === name);
   try {
-    if (!command) throw new UsageError(ctx.lang === 'de' ? `unbekannter Befehl "${name}"` : `unknown command "${name}"`);
-    return await runCommand(command, rest, ctx);
+    if (!entry) throw new UsageError(ctx.lang === 'de' ? `unbekannter Befehl "${name}"` : `unknown command "${name}"`);
+    return await runCommand(await entry.load(), rest, ctx);
   } catch (err) {
-    const hint = command ? `appwacht ${command.name} --help` : 'appwacht --help';
+    const hint = entry ? `appwacht ${entry.name} --help` : 'appwacht --help';
     if (err instanceof UsageError) {
       ctx.err(`appwacht: ${err.message}\n${ctx.lang === 'de' ? 'Hilfe' : 'See'}: ${hint}\n`);
     } else if (err instanceof AppwachtError) {

@@ -1,8 +1,6 @@
 import type { OsName } from '../../protocol/index.js';
 import type { ConfigLayer } from './layers.js';
-import { readManagedLinux } from './managed.linux.js';
-import { readManagedMacos } from './managed.macos.js';
-import { readManagedWindows, type CommandRunner } from './managed.windows.js';
+import type { CommandRunner } from './managed.windows.js';
 
 export type { CommandRunner } from './managed.windows.js';
 
@@ -18,14 +16,21 @@ export interface ManagedContext {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The one place that picks the OS-specific managed settings source. */
-export function readManagedLayers(ctx: ManagedContext): Promise<ConfigLayer[]> {
+/**
+ * The one place that picks the OS-specific managed settings source. Each is loaded only for its OS: the macOS one
+ * brings the plist parsers, the Windows one the registry parsing, and every command reads the config.
+ */
+export async function readManagedLayers(ctx: ManagedContext): Promise<ConfigLayer[]> {
   switch (ctx.os) {
     case 'linux':
-      return readManagedLinux({ root: ctx.root });
+      return (await import('./managed.linux.js')).readManagedLinux({ root: ctx.root });
     case 'macos':
-      return readManagedMacos({ root: ctx.root, user: ctx.user });
+      return (await import('./managed.macos.js')).readManagedMacos({ root: ctx.root, user: ctx.user });
     case 'windows':
-      return readManagedWindows({ run: ctx.run, env: ctx.env, systemRoot: ctx.env?.SystemRoot });
+      return (await import('./managed.windows.js')).readManagedWindows({
+        run: ctx.run,
+        env: ctx.env,
+        systemRoot: ctx.env?.SystemRoot,
+      });
   }
 }

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import type { OsName } from '../../protocol/index.js';
 import { describeError } from '../errors.js';
-import { currentOs } from '../inventory/index.js';
+import { currentOs } from '../inventory/current-os.js';
 import { currentOsUser } from '../os-user.js';
 import { machineStateDir } from '../service/machine-mode.js';
 import { defaultStateDir } from '../state/paths.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { HostFacts, type OsName } from '../../protocol/index.js';
 import { run as defaultRun } from '../inventory/exec.js';
-import { currentOs } from '../inventory/index.js';
+import { currentOs } from '../inventory/current-os.js';
 import { windowsTools, type Runner } from '../inventory/sources/windows-commands.js';
 import { currentOsUser } from '../os-user.js';
 import { AGENT_VERSION } from '../version.js';

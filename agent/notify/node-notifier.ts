@@ -1,7 +1,7 @@
 import nodeNotifier from 'node-notifier';
 import type { OsName } from '../../protocol/index.js';
 import { AppwachtError, describeError } from '../errors.js';
-import { currentOs } from '../inventory/index.js';
+import { currentOs } from '../inventory/current-os.js';
 import type { DesktopNotification, Notifier } from './port.js';
 
 export class NotifyError extends AppwachtError {}

@@ -1,6 +1,6 @@
 /**
  * End-to-end helpers: the real server (`server/main.ts`, SQLite in a temp data folder) and the real agent
- * (`bin/appwacht.js run` → dist/) as processes, the admin API over HTTP, and the server's SQLite file for counting.
+ * (`bin/appwacht.js run` → the bundle in dist/cli/) as processes, the admin API over HTTP, and the server's SQLite file for counting.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -26,8 +26,8 @@ export const ADMIN_PASSWORD = 'e2e admin password 1234';
  * so this fails loudly instead ("npm test" builds first).
  */
 export function assertBuilt(): void {
-  const built = join(REPO, 'dist', 'agent', 'runtime', 'loop.js');
-  if (!existsSync(built)) throw new Error('dist/ has no agent runtime: run "npm run build" first (npm test does)');
+  const built = join(REPO, 'dist', 'cli', 'appwacht.js');
+  if (!existsSync(built)) throw new Error('dist/ has no agent bundle: run "npm run build" first (npm test does)');
   const src = statSync(join(REPO, 'agent', 'runtime', 'loop.ts')).mtimeMs;
   if (statSync(built).mtimeMs < src) throw new Error('dist/ is older than agent/runtime: run "npm run build" first');
 }

@@ -12,9 +12,9 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the installed CLI (bin/appwacht.js → dist/) as a real process, the way IT and the employee run it. */
+/** Runs the installed CLI (bin/appwacht.js → the bundle in dist/cli/) as a real process, the way IT and the employee run it. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  if (!existsSync(join(REPO, 'dist', 'agent', 'cli', 'main.js'))) {
+  if (!existsSync(join(REPO, 'dist', 'cli', 'appwacht.js'))) {
     throw new Error('dist/ is missing: run "npm run build" first (npm test does)');
   }
   return new Promise((resolve) => {

@@ -96,10 +96,6 @@ const names = CONFIG_KEY_NAMES.map(
 export function createConfigCommand(resolve: (options: ResolveOptions) => Promise<EffectiveConfig> = resolveConfig): Command {
   return {
     name: 'config',
-    summary: {
-      de: 'wirksame Einstellungen und ihre Herkunft zeigen',
-      en: 'show the effective configuration and where it came from',
-    },
     help: {
       de: `Aufruf: appwacht config [--json]
 

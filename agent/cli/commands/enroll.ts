@@ -79,7 +79,6 @@ export function createEnrollCommand(deps: EnrollCommandDeps = {}): Command {
   const resolve = deps.resolve ?? resolveConfig;
   return {
     name: 'enroll',
-    summary: { de: 'dieses Gerät beim Appwacht-Server anmelden', en: 'enroll this device with the Appwacht server' },
     help: {
       de: `Aufruf: appwacht enroll [--server URL] [--secret GEHEIMNIS] [--policy-key SCHLÜSSEL] [--ca-file DATEI] [--proxy URL] [--json]
 

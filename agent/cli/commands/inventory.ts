@@ -28,7 +28,6 @@ function formatInventory(inv: Inventory, lang: Lang): string {
 
 export const inventoryCommand: Command = {
   name: 'inventory',
-  summary: { de: 'zeigen, was auf diesem Gerät gefunden wird', en: 'show what is found on this device' },
   help: {
     de: `Aufruf: appwacht inventory [--raw | --json] [optionen]
 

@@ -62,7 +62,6 @@ export interface RunCommandDeps {
 export function createRunCommand(deps: RunCommandDeps = {}): Command {
   return {
     name: 'run',
-    summary: { de: 'im Hintergrund laufen: prüfen, beobachten, melden', en: 'run in the background: check, watch, report' },
     help: {
       de: `Aufruf: appwacht run [optionen]
 

@@ -16,7 +16,6 @@ const SCAN_EXIT: Record<ComplianceStatus, ExitCode> = {
 
 export const scanCommand: Command = {
   name: 'scan',
-  summary: { de: 'dieses Gerät gegen die Richtlinie prüfen', en: 'check this device against the policy' },
   help: {
     de: `Aufruf: appwacht scan [optionen]
 

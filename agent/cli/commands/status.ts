@@ -179,10 +179,6 @@ export function createStatusCommand(deps: StatusCommandDeps = {}): Command {
   const resolve = deps.resolve ?? resolveConfig;
   return {
     name: 'status',
-    summary: {
-      de: 'letzten bekannten Zustand des Hintergrunddienstes zeigen',
-      en: "show the background agent's last known state",
-    },
     help: {
       de: `Aufruf: appwacht status [--state-dir ORDNER] [--json]
 

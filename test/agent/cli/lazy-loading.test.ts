@@ -1,0 +1,72 @@
+/**
+ * What a short CLI command loads: each command's module (and zod, the inventory, the HTTP client behind it) only when
+ * that command runs. Recorded with the loader hook of the supervisor test while the real CLI runs; the start-up figures
+ * these keep are in BENCHMARKS.md ("Start-up").
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { commands } from '../../../agent/cli/commands/index.js';
+import { REPO } from '../../helpers/cli.js';
+import { loadedSources } from '../../helpers/loaded-sources.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'appwacht-lazy-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+/** Runs `appwacht <args>` under the import recorder; the source files it loaded. */
+async function sourcesLoadedBy(args: string[]): Promise<string[]> {
+  const out = join(dir, `${args.join('_').replace(/\W/g, '')}.txt`);
+  const child = spawn(
+    process.execPath,
+    ['--import', join(REPO, 'test', 'fixtures', 'runtime', 'record-imports.mjs'), join(REPO, 'bin', 'appwacht.js'), ...args],
+    {
+      cwd: REPO,
+      env: { ...process.env, HOME: dir, APPWACHT_STATE_DIR: join(dir, 'state'), APPWACHT_RECORD_IMPORTS: out, LANG: 'C.UTF-8' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  // status exits 2 here (no agent has run in this state folder): that path still loads what status needs.
+  assert.ok(code !== null && code <= 2 && !/unexpected/.test(stderr), `appwacht ${args.join(' ')} exited ${code}: ${stderr}`);
+  const urls = (await readFile(out, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[1]!);
+  return loadedSources(urls);
+}
+
+describe('lazy command loading', () => {
+  it('lists every command by the name its module gives it', async () => {
+    for (const entry of commands) assert.equal((await entry.load()).name, entry.name);
+  });
+
+  it('--help loads no command module, no zod and no protocol schemas', async () => {
+    const loaded = await sourcesLoadedBy(['--help']);
+    assert.ok(loaded.includes('agent/cli/main.ts'), 'the recorder saw the CLI: an empty list would prove nothing');
+    assert.deepEqual(
+      loaded.filter((s) => /^agent\/cli\/commands\/(?!index)|^node_modules\/zod\/|^protocol\//.test(s)),
+      [],
+    );
+  });
+
+  it('status loads its own command only: no inventory, catalog, HTTP client or plist parsers', async () => {
+    const loaded = await sourcesLoadedBy(['status', '--json']);
+    assert.ok(loaded.includes('agent/cli/commands/status.ts'));
+    assert.deepEqual(
+      loaded.filter((s) =>
+        /^agent\/cli\/commands\/(scan|run|inventory|enroll|config)\.ts$|^agent\/(catalog|inventory\/sources)\/|^node_modules\/(undici|plist|@xmldom|bplist-parser)\//.test(
+          s,
+        ),
+      ),
+      [],
+    );
+  });
+});

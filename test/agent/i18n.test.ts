@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { detectLang } from '../../agent/i18n.js';
+
+describe('detectLang()', () => {
+  const cases: [string, string | undefined, NodeJS.ProcessEnv, NodeJS.Platform, 'de' | 'en'][] = [
+    ['an explicit choice wins', 'en', { LANG: 'de_DE.UTF-8' }, 'linux', 'en'],
+    ['LC_ALL before LANG', undefined, { LC_ALL: 'de_AT.UTF-8', LANG: 'en_US.UTF-8' }, 'linux', 'de'],
+    ['LC_MESSAGES before LANG', undefined, { LC_MESSAGES: 'en_GB.UTF-8', LANG: 'de_DE.UTF-8' }, 'linux', 'en'],
+    ['C and POSIX say nothing', undefined, { LC_ALL: 'C', LC_MESSAGES: 'POSIX', LANG: 'de_CH.UTF-8' }, 'linux', 'de'],
+    ['Linux without a locale: English, without asking Intl', undefined, { LANG: 'C.UTF-8' }, 'linux', 'en'],
+  ];
+  for (const [name, explicit, env, platform, expected] of cases)
+    it(name, () => assert.equal(detectLang(explicit, env, platform), expected));
+
+  it('asks Intl where the session sets no variables (Windows, macOS)', () => {
+    const original = Intl.DateTimeFormat;
+    let asked = 0;
+    // Only resolvedOptions().locale is read.
+    (Intl as { DateTimeFormat: unknown }).DateTimeFormat = () => {
+      asked++;
+      return { resolvedOptions: () => ({ locale: 'de-DE' }) };
+    };
+    try {
+      assert.equal(detectLang(undefined, {}, 'win32'), 'de');
+      assert.equal(asked, 1);
+      assert.equal(detectLang(undefined, {}, 'linux'), 'en');
+      assert.equal(asked, 1, 'not on Linux: ICU reads the same variables there');
+    } finally {
+      (Intl as { DateTimeFormat: unknown }).DateTimeFormat = original;
+    }
+  });
+});
