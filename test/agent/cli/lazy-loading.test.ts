@@ -57,12 +57,12 @@ describe('lazy command loading', () => {
     );
   });
 
-  it('status loads its own command only: no inventory, catalog, HTTP client or plist parsers', async () => {
+  it('status loads its own command only: no inventory sources, HTTP client or plist parsers', async () => {
     const loaded = await sourcesLoadedBy(['status', '--json']);
     assert.ok(loaded.includes('agent/cli/commands/status.ts'));
     assert.deepEqual(
       loaded.filter((s) =>
-        /^agent\/cli\/commands\/(scan|run|inventory|enroll|config)\.ts$|^agent\/(catalog|inventory\/sources)\/|^node_modules\/(undici|plist|@xmldom|bplist-parser)\//.test(
+        /^agent\/cli\/commands\/(scan|run|inventory|enroll|config)\.ts$|^agent\/inventory\/sources\/|^node_modules\/(undici|plist|@xmldom|bplist-parser)\//.test(
           s,
         ),
       ),
