@@ -189,7 +189,9 @@ async function reportPhase(label: string, databaseUrl?: string): Promise<ReportP
   const server = { pid: s.info.pid, reports: true };
   progress(`${label}: server ${origin} (pid ${s.info.pid}); enrolling ${DEVICES} devices over HTTP`);
   const t0 = performance.now();
-  const devices = await enrollDevices(origin, s.info.enrollmentSecret, DEVICES);
+  const secret = s.info.enrollmentSecret;
+  if (secret === undefined) throw new Error('a first start prints the enrollment secret in its ready line');
+  const devices = await enrollDevices(origin, secret, DEVICES);
   const enrollPerSecond = DEVICES / ((performance.now() - t0) / 1000);
   const base = { origin, devicesFile: devicesFile(`${label}-devices`, devices), durationSec: SECONDS } as const;
 

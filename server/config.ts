@@ -58,6 +58,13 @@ const EnvSchema = z.object({
     .default('admin'),
   APPWACHT_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(200).optional(),
   APPWACHT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** When set, GET /metrics needs `Authorization: Bearer <this>` (the counts tell fleet compliance and login activity). */
+  APPWACHT_METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,200}$/, '16 to 200 printable characters without spaces')
+    .optional(),
+  /** `true`: show the enrollment secret in the ready line and banner on this start too, not only on the first. */
+  APPWACHT_PRINT_ENROLLMENT_SECRET: z.enum(['true', 'false']).default('false'),
 });
 
 export type TrustProxy = boolean | number | string[];
@@ -82,6 +89,8 @@ export interface ServerConfig {
   firstAdmin: { username: string; password: string | null };
   logLevel: z.infer<typeof EnvSchema>['APPWACHT_LOG_LEVEL'];
   escalation: EscalationConfig;
+  metricsToken: string | null;
+  printEnrollmentSecret: boolean;
 }
 
 const FLAGS = {
@@ -137,7 +146,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = [], cwd = pr
       const name = String(i.path[0] ?? '?');
       const got = merged[name];
       const shown =
-        name.includes('PASSWORD') || name === 'DATABASE_URL' ? '' : got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
+        name.includes('PASSWORD') || name.includes('TOKEN') || name === 'DATABASE_URL'
+          ? ''
+          : got === undefined
+            ? ''
+            : ` (got ${JSON.stringify(got)})`;
       return `${name}: ${i.message}${shown}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`, problems);
@@ -183,5 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = [], cwd = pr
     firstAdmin: { username: e.APPWACHT_ADMIN_USER, password: e.APPWACHT_ADMIN_PASSWORD ?? null },
     logLevel: e.APPWACHT_LOG_LEVEL,
     escalation: escalation!,
+    metricsToken: e.APPWACHT_METRICS_TOKEN ?? null,
+    printEnrollmentSecret: e.APPWACHT_PRINT_ENROLLMENT_SECRET === 'true',
   };
 }

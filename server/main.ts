@@ -48,7 +48,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
   const lines = [
     `Appwacht server listening on ${info.url}  (database: ${info.database}, data: ${info.dataDir})`,
-    `  Enrollment secret / Registrierungsgeheimnis: ${info.enrollmentSecret}`,
+    info.enrollmentSecret !== undefined
+      ? `  Enrollment secret / Registrierungsgeheimnis: ${info.enrollmentSecret}`
+      : '  Enrollment secret: not shown again (GET /api/v1/admin/enrollment-secret, or APPWACHT_PRINT_ENROLLMENT_SECRET=true)\n' +
+        '  Registrierungsgeheimnis: nicht erneut angezeigt (GET /api/v1/admin/enrollment-secret oder APPWACHT_PRINT_ENROLLMENT_SECRET=true)',
     `  Policy public key / Öffentlicher Richtlinienschlüssel: ${info.publicKey}  (key id ${info.keyId})`,
   ];
   if (boot.firstAdmin) {

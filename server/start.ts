@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { ServerConfig } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
-import { bootstrapDatabase, loadOrCreateSecrets, type BootstrapResult } from './services/bootstrap.js';
+import { bootstrapDatabase, loadOrCreateSecrets, SECRET_FILES, type BootstrapResult } from './services/bootstrap.js';
 
 /** What an installer, an operator or a test spawning the server needs to know. Also written to `<data>/server.json`. */
 export interface ServerInfo {
@@ -18,7 +18,11 @@ export interface ServerInfo {
   /** base64 of the raw Ed25519 public key the agents pin (installer property). */
   publicKey: string;
   keyId: string;
-  enrollmentSecret: string;
+  /**
+   * Only on the start that created it, or with APPWACHT_PRINT_ENROLLMENT_SECRET=true: stdout usually ends up in a
+   * journal others can read. Later: `<data>/enrollment-secret` or GET /api/v1/admin/enrollment-secret.
+   */
+  enrollmentSecret?: string;
   policyVersion: number | null;
 }
 
@@ -27,6 +31,8 @@ export interface RunningServer {
   handle: DatabaseHandle;
   info: ServerInfo;
   boot: BootstrapResult;
+  /** Always, for whoever runs the server in-process (tests, benchmarks); printed only as ServerInfo says. */
+  enrollmentSecret: string;
   close(): Promise<void>;
 }
 
@@ -64,7 +70,9 @@ export async function startServer(
       dataDir: config.dataDir,
       publicKey: secrets.publicKey,
       keyId: secrets.keyId,
-      enrollmentSecret: secrets.enrollmentSecret,
+      ...(secrets.created.includes(SECRET_FILES.enrollmentSecret) || config.printEnrollmentSecret
+        ? { enrollmentSecret: secrets.enrollmentSecret }
+        : {}),
       policyVersion: (await app.appwacht.policies.current())?.version ?? null,
     };
     writeFileSync(join(config.dataDir, 'server.json'), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
@@ -74,6 +82,7 @@ export async function startServer(
       handle,
       info,
       boot,
+      enrollmentSecret: secrets.enrollmentSecret,
       close: () =>
         (closed ??= (async () => {
           await app.close();

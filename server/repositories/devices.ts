@@ -178,6 +178,26 @@ export function devicesRepo(db: Kysely<Database>) {
       return rows.map((r) => ({ ...r, evidence: decodeEvidence(r.evidence) }));
     },
 
+    /**
+     * Retires a device: its token stops working (the hash is replaced by one no token hashes to), `retired_at` is set,
+     * history stays. Returns false when there is no such device or it is retired already.
+     */
+    async retire(id: string, now: number): Promise<boolean> {
+      const r = await db
+        .updateTable('devices')
+        .set({ retired_at: now, token_hash: `retired:${id}` })
+        .where('id', '=', id)
+        .where('retired_at', 'is', null)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+
+    /** Deletes a device with its apps and report history (foreign keys cascade). Returns false when there is none. */
+    async delete(id: string): Promise<boolean> {
+      const r = await db.deleteFrom('devices').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    },
+
     sortValue(row: DeviceRow, sort: DeviceSort): string | number {
       return row[SORT_COLUMN[sort]];
     },

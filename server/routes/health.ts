@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppContext } from '../context.js';
+import { unauthorized } from '../errors.js';
+import { secretsEqual } from '../services/secrets.js';
 import { errors } from './schemas.js';
 
 export function healthRoutes(ctx: AppContext): FastifyPluginAsyncZod {
@@ -37,7 +39,21 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     );
     app.get(
       '/metrics',
-      { schema: { tags: ['ops'], summary: 'Prometheus metrics', produces: ['text/plain'] }, logLevel: 'warn' },
+      {
+        schema: {
+          tags: ['ops'],
+          summary: 'Prometheus metrics (Bearer APPWACHT_METRICS_TOKEN when that is set)',
+          produces: ['text/plain'],
+        },
+        logLevel: 'warn',
+        onRequest: async (req) => {
+          const want = ctx.config.metricsToken;
+          if (want === null) return;
+          const got = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+          if (got === undefined || !secretsEqual(got, want))
+            throw unauthorized('metrics need Authorization: Bearer <APPWACHT_METRICS_TOKEN>');
+        },
+      },
       async (_req, reply) => {
         const body = await ctx.metrics.registry.metrics();
         return reply.type(ctx.metrics.registry.contentType).send(body);

@@ -36,6 +36,8 @@ export const DeviceSummary = z.object({
   deadline: Iso.nullable(),
   pastDeadline: z.boolean(),
   policyVersion: z.number().int().nullable(),
+  /** Set when an admin retired the device (its token is dead, its history kept). */
+  retiredAt: Iso.nullable(),
   apps: z.array(DeviceApp),
 });
 

@@ -214,7 +214,9 @@ async function killRounds(
     });
   let server = await start();
   try {
-    const devices = await enrollDevices(server.info.url, server.info.enrollmentSecret, DEVICES, 4);
+    const secret = server.info.enrollmentSecret;
+    assert.ok(secret, 'a first start prints the enrollment secret in its ready line');
+    const devices = await enrollDevices(server.info.url, secret, DEVICES, 4);
     const acked = new Map<string, Acked>();
     const lastScan = new Map<string, number>();
     for (let round = 1; round <= rounds; round++) {

@@ -48,7 +48,7 @@ function spawnServer(dataDir: string, env: Record<string, string> = {}): Promise
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not get ready: ${stderr}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`server did not get ready: ${stderr}`)), 120_000);
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       if (!line.startsWith('{"appwacht":"ready"')) return;
@@ -117,10 +117,20 @@ describe('npm run server (server/main.ts as a process)', () => {
 
       const again = await spawnServer(tmp.dir);
       assert.equal(again.info.publicKey, s.info.publicKey);
-      assert.equal(again.info.enrollmentSecret, s.info.enrollmentSecret);
       assert.doesNotMatch(again.stderr(), /First admin/, 'the admin is announced only on the first start');
+      // The enrollment secret too (issue 14 finding 8): stdout and stderr often end up in a journal others read.
+      assert.ok(s.info.enrollmentSecret);
+      assert.equal(again.info.enrollmentSecret, undefined);
+      assert.ok(!again.stderr().includes(s.info.enrollmentSecret), 'the banner repeats the secret');
+      assert.match(again.stderr(), /Enrollment secret: not shown again/);
+      assert.ok(!readFileSync(join(tmp.dir, 'server.json'), 'utf8').includes(s.info.enrollmentSecret));
       again.child.kill('SIGTERM');
       assert.equal(await again.exit, 0);
+      // …unless asked for.
+      const asked = await spawnServer(tmp.dir, { APPWACHT_PRINT_ENROLLMENT_SECRET: 'true' });
+      assert.equal(asked.info.enrollmentSecret, s.info.enrollmentSecret);
+      asked.child.kill('SIGTERM');
+      assert.equal(await asked.exit, 0);
     } finally {
       tmp.remove();
     }

@@ -5,7 +5,14 @@ import type { AppContext } from '../../context.js';
 import type { DeviceRow } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
 import { ADMIN_PREFIX } from '../../plugins/auth.js';
-import { DEVICE_SORTS, type DeviceAppRow, type DeviceKey, type DeviceSort } from '../../repositories/devices.js';
+import {
+  DEVICE_SORTS,
+  type DeviceAppRow,
+  type DeviceFilter,
+  type DeviceKey,
+  type DeviceSort,
+} from '../../repositories/devices.js';
+import { csvLine } from '../../services/csv.js';
 import type { DeviceApp } from '../schemas.js';
 import { csvList, DeviceStatusSchema, DeviceSummary, errors, LimitParam, ReportHistoryItem } from '../schemas.js';
 
@@ -57,6 +64,7 @@ function toSummary(d: DeviceRow, apps: DeviceAppRow[]): z.infer<typeof DeviceSum
     deadline: isoOrNull(d.deadline),
     pastDeadline: d.past_deadline === 1,
     policyVersion: d.policy_version,
+    retiredAt: isoOrNull(d.retired_at),
     apps: apps.map(toApp),
   };
 }
@@ -73,6 +81,40 @@ const ListQuery = z.strictObject({
   limit: LimitParam(500, 50),
   cursor: z.string().max(1000).optional(),
 });
+
+const CsvQuery = ListQuery.omit({ limit: true, cursor: true });
+
+function filterOf(q: z.infer<typeof CsvQuery>): DeviceFilter {
+  return {
+    ...(q.status ? { status: q.status } : {}),
+    ...(q.os ? { os: q.os } : {}),
+    ...(q.lastSeenBefore ? { lastSeenBefore: Date.parse(q.lastSeenBefore) } : {}),
+    ...(q.lastSeenAfter ? { lastSeenAfter: Date.parse(q.lastSeenAfter) } : {}),
+    ...(q.app ? { app: q.app } : {}),
+    ...(q.hostname ? { hostnamePrefix: q.hostname } : {}),
+  };
+}
+
+const CSV_HEADER = [
+  'id',
+  'hostname',
+  'os',
+  'osVersion',
+  'osUser',
+  'agentVersion',
+  'status',
+  'pastDeadline',
+  'deadline',
+  'failingSince',
+  'lastSeenAt',
+  'lastScannedAt',
+  'enrolledAt',
+  'policyVersion',
+  'retiredAt',
+  'apps',
+];
+/** Devices per query while the CSV export walks the whole list. */
+const CSV_PAGE = 500;
 
 export function adminDeviceRoutes(ctx: AppContext): FastifyPluginAsyncZod {
   return async (app) => {
@@ -96,12 +138,7 @@ export function adminDeviceRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           after = [c.v, c.i];
         }
         const rows = await ctx.repos.devices.list({
-          ...(q.status ? { status: q.status } : {}),
-          ...(q.os ? { os: q.os } : {}),
-          ...(q.lastSeenBefore ? { lastSeenBefore: Date.parse(q.lastSeenBefore) } : {}),
-          ...(q.lastSeenAfter ? { lastSeenAfter: Date.parse(q.lastSeenAfter) } : {}),
-          ...(q.app ? { app: q.app } : {}),
-          ...(q.hostname ? { hostnamePrefix: q.hostname } : {}),
+          ...filterOf(q),
           sort: q.sort,
           order: q.order,
           limit: q.limit,
@@ -169,6 +206,69 @@ export function adminDeviceRoutes(ctx: AppContext): FastifyPluginAsyncZod {
             nextCursor: history.length > req.query.reportsLimit && last ? encodeCursor([last.scanned_at, last.id]) : null,
           },
         };
+      },
+    );
+
+    app.get(
+      `${ADMIN_PREFIX}/devices.csv`,
+      {
+        schema: {
+          tags: ['admin'],
+          summary:
+            'All devices matching the filters as CSV (UTF-8 with BOM); hostnames and user names that look like formulas are defused',
+          querystring: CsvQuery,
+          produces: ['text/csv'],
+        },
+      },
+      async (req, reply) => {
+        const q = req.query;
+        const lines = ['\ufeff' + csvLine(CSV_HEADER)];
+        let after: DeviceKey | undefined;
+        for (;;) {
+          const rows = await ctx.repos.devices.list({
+            ...filterOf(q),
+            sort: q.sort,
+            order: q.order,
+            limit: CSV_PAGE,
+            ...(after ? { after } : {}),
+          });
+          const page = rows.slice(0, CSV_PAGE);
+          const apps = await ctx.repos.devices.appsOf(page.map((d) => d.id));
+          for (const d of page) {
+            const s = toSummary(
+              d,
+              apps.filter((a) => a.device_id === d.id),
+            );
+            lines.push(
+              csvLine([
+                s.id,
+                s.hostname,
+                s.os,
+                s.osVersion,
+                s.osUser,
+                s.agentVersion,
+                s.status,
+                s.pastDeadline,
+                s.deadline,
+                s.failingSince,
+                s.lastSeenAt,
+                s.lastScannedAt,
+                s.enrolledAt,
+                s.policyVersion,
+                s.retiredAt,
+                s.apps.map((a) => a.appId).join(' '),
+              ]),
+            );
+          }
+          const last = page[page.length - 1];
+          if (rows.length <= CSV_PAGE || !last) break;
+          after = [ctx.repos.devices.sortValue(last, q.sort), last.id];
+        }
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="appwacht-devices.csv"')
+          .header('cache-control', 'no-store')
+          .send(lines.join(''));
       },
     );
   };

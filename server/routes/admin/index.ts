@@ -2,8 +2,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { ADMIN_PREFIX, csrfForSessions, requireAdmin } from '../../plugins/auth.js';
 import { adminAuditRoutes } from './audit.js';
+import { adminDeviceActionRoutes } from './device-actions.js';
 import { adminDeviceRoutes } from './devices.js';
 import { adminEnrollmentRequestRoutes } from './enrollment-requests.js';
+import { adminEnrollmentSecretRoutes } from './enrollment-secret.js';
 import { adminPolicyRoutes } from './policies.js';
 import { loginRoutes, sessionRoutes } from './session.js';
 import { adminTokenRoutes } from './tokens.js';
@@ -22,6 +24,8 @@ const ADMIN_ROUTE_FILES = [
   adminAuditRoutes,
   adminTokenRoutes,
   adminEnrollmentRequestRoutes,
+  adminDeviceActionRoutes,
+  adminEnrollmentSecretRoutes,
 ];
 
 export class AdminRouteOutsideError extends Error {
