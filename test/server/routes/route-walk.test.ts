@@ -21,6 +21,10 @@ const OTHER_ROUTES: Record<string, 'public' | 'device'> = {
   'POST /api/v1/reports': 'device',
 };
 
+/** The access-decision endpoints for mail and web gateways: each needs its own token (server/decision/). */
+const DECISION_PREFIX = '/api/v1/decision/';
+const isDecisionRoute = (route: string) => route.split(' ')[1]!.startsWith(DECISION_PREFIX);
+
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Any value fits a path parameter: authentication runs in onRequest, before the parameters are validated. */
 const fill = (url: string) => url.replace(/:\w+/g, '00000000-0000-4000-8000-000000000000');
@@ -40,7 +44,7 @@ describe('route walk: every registered route is authenticated or known to be pub
   after(() => t.close());
 
   it('knows every route outside the admin API', () => {
-    const unknown = routes.filter((r) => !isAdminRoute(r) && !(r in OTHER_ROUTES));
+    const unknown = routes.filter((r) => !isAdminRoute(r) && !isDecisionRoute(r) && !(r in OTHER_ROUTES));
     assert.deepEqual(unknown, [], 'a new route outside the admin plugin: put it under routes/admin/ or list it here');
     assert.ok(routes.filter(isAdminRoute).length >= 10, `only ${routes.filter(isAdminRoute).length} admin routes found`);
   });
@@ -61,6 +65,21 @@ describe('route walk: every registered route is authenticated or known to be pub
     for (const r of Object.keys(OTHER_ROUTES).filter((r) => OTHER_ROUTES[r] === 'device')) {
       assert.equal((await t.app.inject(knock(r))).statusCode, 401, r);
     }
+  });
+
+  it('answers 401 on every access-decision route without its token, or with a device or admin token', async () => {
+    const dev = await t.enroll();
+    const admin = await t.adminToken();
+    const decision = routes.filter(isDecisionRoute);
+    assert.ok(decision.length >= 3, `only ${decision.length} decision routes`);
+    const open: string[] = [];
+    for (const r of decision) {
+      for (const extra of [{}, { headers: bearer(dev.deviceToken) }, { headers: bearer(admin) }]) {
+        const res = await t.app.inject(knock(r, extra));
+        if (res.statusCode !== 401) open.push(`${r} → ${res.statusCode}`);
+      }
+    }
+    assert.deepEqual(open, []);
   });
 
   it('answers 403 CSRF_INVALID to every state-changing admin route called by cookie without (or with a wrong) CSRF token', async () => {
