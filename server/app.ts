@@ -30,6 +30,7 @@ import { decisionRoutes, WEBDAV_METHODS } from './decision/routes.js';
 import { loadOrCreateDecisionTokens } from './decision/tokens.js';
 import { createEscalation, startSweeper } from './escalation/service.js';
 import { createMailQueue, startMailQueue } from './mail/queue.js';
+import { createWebhookDispatcher } from './webhooks/dispatch.js';
 import { createPolicyStore } from './services/policy-store.js';
 import { startPruner } from './services/pruner.js';
 import { createReportIngest } from './services/report-ingest.js';
@@ -211,10 +212,21 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   app.addHook('onReady', async () => admin.check(routes));
   const sweeper = deps.escalationOnTimer ? startSweeper(escalation, config.escalation.sweepSeconds, app.log) : null;
   const mailer = deps.escalationOnTimer && ctx.mail ? startMailQueue(ctx.mail, 30, app.log) : null;
+  const hooks =
+    deps.escalationOnTimer && config.escalation.webhook
+      ? createWebhookDispatcher({ db: deps.handle.db, webhook: config.escalation.webhook, now })
+      : null;
+  const hookTimer = hooks
+    ? setInterval(() => {
+        hooks.drainOnce().catch((err: unknown) => app.log.error({ err }, 'webhook delivery failed'));
+      }, 15_000)
+    : null;
+  hookTimer?.unref();
   app.addHook('onClose', async () => {
     pruner?.stop();
     await sweeper?.stop();
     await mailer?.stop();
+    if (hookTimer) clearInterval(hookTimer);
     if (!mailer) ctx.mail?.close();
     await ingest.close();
   });
