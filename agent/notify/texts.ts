@@ -1,5 +1,6 @@
 import type { Lang, Policy } from '../../protocol/index.js';
 import { formatDate } from '../i18n.js';
+import { describeGap, EMPLOYEE_HINT } from '../policy/coverage-texts.js';
 import type { EvaluationSummary } from '../report/build.js';
 import type { DesktopNotification } from './port.js';
 
@@ -57,6 +58,16 @@ export function composeNotification(input: {
         ? 'Ihr Dienstgerät erfüllt die Vorgaben wieder. Sie müssen nichts weiter tun.'
         : 'Your work device meets the rules again. There is nothing more you need to do.',
       urgency: 'low',
+    };
+  }
+
+  if (evaluation.state.status === 'unknown') {
+    // Plainly: the device could not be checked. What was not readable and what IT can do; nothing for the employee to fix.
+    const gaps = (evaluation.state.gaps ?? []).map((g) => describeGap(g, lang).what);
+    return {
+      title: de ? 'Ihr Dienstgerät konnte nicht geprüft werden' : 'Your work device could not be checked',
+      body: [EMPLOYEE_HINT[lang], clip(gaps.join(' '), MAX_MESSAGE), supportLine(policy, lang)].filter(Boolean).join('\n'),
+      urgency: 'normal',
     };
   }
 

@@ -2,6 +2,7 @@ import type { Lang } from '../../../protocol/index.js';
 import { containerExplanation } from '../../catalog/index.js';
 import { resolveConfig, type EffectiveConfig, type ResolveOptions } from '../../config/resolve.js';
 import { formatDate } from '../../i18n.js';
+import { describeGap, EMPLOYEE_HINT } from '../../policy/coverage-texts.js';
 import { readAgentStatus, statusJson, type AgentStatus } from '../../runtime/status.js';
 import type { Problem, RuntimeState } from '../../runtime/state.js';
 import { ExitCode, stringOption, type Command } from '../command.js';
@@ -155,6 +156,11 @@ export function formatStatus(s: AgentStatus, lang: Lang): string {
       lines.push(
         '  ' + T.deadline[lang](formatDate(scan.state.deadline, lang), scan.state.pastDeadline, scan.state.daysPastDeadline),
       );
+    for (const gap of scan.state.gaps ?? []) {
+      const { what, fix } = describeGap(gap, lang);
+      lines.push(`  ? ${what}`, `      ${fix}`);
+    }
+    if (scan.state.status === 'unknown') lines.push(`  ${EMPLOYEE_HINT[lang]}`);
     if (scan.failedSources.length)
       lines.push(`  ${T.failedSources[lang]}: ${scan.failedSources.map((f) => `${f.id} (${f.error})`).join('; ')}`);
   }
@@ -189,7 +195,8 @@ Liest nur den Statusordner; prüft selbst nichts (dafür "appwacht scan").
   --state-dir ORDNER  Statusordner (Standard: aus der Konfiguration)
   --json              als JSON
 
-Exit-Codes: 0 konform (oder nur Hinweise), 1 verbotene App gefunden, 2 kein Zustand oder Fehler.
+Exit-Codes: 0 konform (oder nur Hinweise), 1 verbotene App gefunden, 2 kein Zustand oder Fehler,
+3 unbekannt (das Gerät konnte zuletzt nicht vollständig geprüft werden).
 `,
       en: `Usage: appwacht status [--state-dir DIR] [--json]
 
@@ -200,7 +207,8 @@ Reads the state folder only; checks nothing itself (that is "appwacht scan").
   --state-dir DIR     state folder (default: from the configuration)
   --json              print as JSON
 
-Exit codes: 0 compliant (or only warnings), 1 banned app found, 2 no state or error.
+Exit codes: 0 compliant (or only warnings), 1 banned app found, 2 no state or error,
+3 unknown (the device could not be checked completely last time).
 `,
     },
     options: { 'state-dir': { type: 'string' }, json: { type: 'boolean' } },
@@ -214,7 +222,8 @@ Exit codes: 0 compliant (or only warnings), 1 banned app found, 2 no state or er
       const status = await readAgentStatus(config.stateDir);
       ctx.out(values.json ? JSON.stringify(statusJson(status), null, 2) + '\n' : formatStatus(status, ctx.lang));
       if (!status.state) return ExitCode.ERROR;
-      return status.state.lastScan?.state.status === 'violation' ? ExitCode.FOUND : ExitCode.OK;
+      const last = status.state.lastScan?.state.status;
+      return last === 'violation' ? ExitCode.FOUND : last === 'unknown' ? ExitCode.UNKNOWN : ExitCode.OK;
     },
   };
 }

@@ -148,3 +148,25 @@ describe('composeNotification()', () => {
     }
   });
 });
+
+describe('composeNotification() when the device could not be checked', () => {
+  const unknown = evaluation([], {
+    status: 'unknown',
+    gaps: [{ code: 'SOURCE_FAILED', source: 'appx' }],
+    pastDeadline: false,
+    daysPastDeadline: 0,
+  });
+  for (const [lang, title, says, gap] of [
+    ['de', 'Ihr Dienstgerät konnte nicht geprüft werden', /Sie selbst müssen nichts ändern/, /Microsoft-Store-Apps/],
+    ['en', 'Your work device could not be checked', /nothing you need to change/, /Microsoft Store apps/],
+  ] as const) {
+    it(`says so plainly, what was not readable, and whom to ask (${lang})`, () => {
+      const n = composeNotification({ evaluation: unknown, policy: policy(), lang, kind: 'change' });
+      assert.equal(n.title, title);
+      assert.match(n.body, says);
+      assert.match(n.body, gap);
+      assert.match(n.body, /it-service@musterstadt\.example/);
+      assert.doesNotMatch(n.body, /deinstall|uninstall/i, 'no app to remove');
+    });
+  }
+});
