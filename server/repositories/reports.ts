@@ -1,4 +1,6 @@
 import type { Insertable, Kysely, Updateable } from 'kysely';
+import { classifyReport } from '../../protocol/coverage.js';
+import type { OsName } from '../../protocol/common.js';
 import type { Report } from '../../protocol/report.js';
 import { encodeEvidence } from './devices.js';
 import type { Database, DeviceAppsTable, DeviceRow, DevicesTable, DeviceStatus, ReportRow } from '../db/schema.js';
@@ -30,6 +32,7 @@ const INSERT_CHUNK = 100;
 
 interface FoldRow {
   id: string;
+  os: OsName;
   status: DeviceStatus;
   failing_since: number | null;
   last_scanned_at: number | null;
@@ -99,8 +102,24 @@ export function reportsRepo(db: Kysely<Database>) {
      * a handful of statements plus one UPDATE per device, not five round trips per report (PostgreSQL pays per trip).
      * Outcomes are in input order; reports of one device fold in input order.
      */
-    async ingestBatch(items: BatchItem[]): Promise<IngestOutcome[]> {
-      const outcomes: (IngestOutcome | undefined)[] = new Array(items.length);
+    async ingestBatch(received: BatchItem[]): Promise<IngestOutcome[]> {
+      const outcomes: (IngestOutcome | undefined)[] = new Array(received.length);
+      // The devices of the batch, read once: their OS decides how each report is classified, their state is folded below.
+      const states = new Map<string, FoldRow>();
+      for (const part of chunks([...new Set(received.map((it) => it.deviceId))], INSERT_CHUNK)) {
+        const rows = await db
+          .selectFrom('devices')
+          .select(['id', 'os', 'status', 'failing_since', 'last_scanned_at', 'findings_key', 'last_seen_at'])
+          .where('id', 'in', part)
+          .execute();
+        for (const r of rows) states.set(r.id, { ...r, changed: {}, originalKey: r.findings_key, originalStatus: r.status });
+      }
+      // The server does not take the agent's word (protocol/coverage.ts): a report whose essential sources failed, are
+      // missing, or that lists none is stored and folded as unknown. The history body keeps what the agent claimed.
+      const items = received.map((it) => {
+        const os = states.get(it.deviceId)?.os;
+        return os === undefined ? it : { ...it, report: classifyReport(it.report, os) };
+      });
       // The first occurrence of an id in the batch competes for it; later ones are settled against it below.
       const firstIndex = new Map<string, number>();
       items.forEach((it, i) => {
@@ -149,17 +168,7 @@ export function reportsRepo(db: Kysely<Database>) {
       });
 
       // Fold, in memory, per device.
-      const deviceIds = [...new Set(items.filter((_, i) => stored[i]).map((it) => it.deviceId))];
-      if (deviceIds.length === 0) return outcomes as IngestOutcome[];
-      const states = new Map<string, FoldRow>();
-      for (const part of chunks(deviceIds, INSERT_CHUNK)) {
-        const rows = await db
-          .selectFrom('devices')
-          .select(['id', 'status', 'failing_since', 'last_scanned_at', 'findings_key', 'last_seen_at'])
-          .where('id', 'in', part)
-          .execute();
-        for (const r of rows) states.set(r.id, { ...r, changed: {}, originalKey: r.findings_key, originalStatus: r.status });
-      }
+      if (!stored.some(Boolean)) return outcomes as IngestOutcome[];
       items.forEach((it, i) => {
         if (!stored[i]) return;
         const st = states.get(it.deviceId);
@@ -207,6 +216,7 @@ export function reportsRepo(db: Kysely<Database>) {
         for (const part of chunks(rows, INSERT_CHUNK)) await db.insertInto('device_apps').values(part).execute();
       }
       for (const st of states.values()) {
+        if (Object.keys(st.changed).length === 0) continue; // only duplicates of this device in the batch
         // SQLite rewrites the entries of every index on a column named in SET, even when the value stays the same, and
         // (status, id) is touched by nothing else a report changes. A heartbeat rarely changes the status: leaving it
         // out saves ~11% of the WAL pages a report batch writes (bench:server, 2,000-10,000 devices).

@@ -220,7 +220,11 @@ export function validReport(over: Partial<Report> = {}): Report {
         ? { status, pastDeadline: false, daysPastDeadline: 0 }
         : { status, deadline: '2026-03-01T00:00:00Z', pastDeadline: false, daysPastDeadline: 0 },
     findings,
-    sources: [{ id: 'appx', ok: true }],
+    // The essential sources of the default host's OS (windows): anything less is stored as unknown (protocol/coverage.ts).
+    sources: [
+      { id: 'registry', ok: true },
+      { id: 'appx', ok: true },
+    ],
     ...over,
   };
 }
