@@ -39,7 +39,7 @@ describe('decision webhooks', () => {
         db: db.handle.db,
         webhook: { url, secret: SECRET },
         now: () => clock.now,
-        timeoutMs: 300,
+        timeoutMs: 2000,
       });
       const body = JSON.stringify({ event: 'decision.changed', employee: 'ben@stadt.example', decision: 'deny' });
       await db.handle.db
