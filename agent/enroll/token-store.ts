@@ -1,9 +1,9 @@
 import { lstat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonState, writeFileAtomic } from '../state/files.js';
 import { ensureStateFolder } from '../state/folder.js';
 import { EnrollError } from './errors.js';
+import { statePath } from '../state/names.js';
 
 /** What enrollment leaves behind. Tied to the server URL: a token is worth nothing at another server. */
 export const DeviceCredentials = z.strictObject({
@@ -39,7 +39,7 @@ export interface TokenStore {
  * by its ACL; POSIX mode bits mean nothing there, so the check is skipped.)
  */
 export function createFileTokenStore(stateDir: string, platform: NodeJS.Platform = process.platform): TokenStore {
-  const path = join(stateDir, 'device.json');
+  const path = statePath(stateDir, 'device');
 
   async function exposure(): Promise<string | undefined> {
     if (platform === 'win32') return undefined;

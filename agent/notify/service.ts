@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Lang, Policy } from '../../protocol/index.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { EvaluationSummary } from '../report/build.js';
@@ -13,8 +12,7 @@ import {
   type NotifySchedule,
 } from './schedule.js';
 import { composeNotification, type NotificationKind } from './texts.js';
-
-export const NOTIFY_STATE_FILE = 'notifications.json';
+import { statePath } from '../state/names.js';
 
 export type NotifyOutcome = { shown: NotificationKind } | { shown: false; reason: 'nothing-new' | 'deferred' | 'failed' };
 
@@ -38,7 +36,7 @@ export class NotificationService {
   private readonly log: Logger;
 
   constructor(private readonly options: NotificationServiceOptions) {
-    this.file = join(options.stateDir, NOTIFY_STATE_FILE);
+    this.file = statePath(options.stateDir, 'notifications');
     this.log = (options.log ?? silentLogger).child({ component: 'notify' });
   }
 

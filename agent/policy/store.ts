@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { SignedPolicy, type SignedPolicy as SignedPolicyType } from '../../protocol/index.js';
 import { readJsonState, writeFileAtomic, type JsonRead } from '../state/files.js';
+import { statePath } from '../state/names.js';
 
 /** What is kept on disk: the signed envelope exactly as the server sent it, so it can be verified again on every load. */
 export const CachedPolicy = z.strictObject({
@@ -26,7 +26,7 @@ export interface PolicyStore {
 }
 
 export function createFilePolicyStore(stateDir: string): PolicyStore {
-  const path = join(stateDir, 'policy.json');
+  const path = statePath(stateDir, 'policy');
   return {
     path,
     load: (accept) => readJsonState(path, (json) => accept(CachedPolicy.parse(json))),

@@ -12,8 +12,9 @@ import { scan, type ScanTarget } from '../scan.js';
 import type { HttpTransport } from '../transport/http.js';
 import { enrollmentBackoff, reportBackoff, type IntervalOverrides } from './intervals.js';
 import type { Schedule } from './schedule.js';
-import { outboxDir, problem, type RuntimeStateStore } from './state.js';
+import { problem, type RuntimeStateStore } from './state.js';
 import type { TurnOptions, TurnServer } from './turn.js';
+import { statePath } from '../state/names.js';
 
 /** The parts of the agent a host may swap (the Electron app: net.fetch, keychain, its Notification) and the run's flags. */
 export interface AgentWiring {
@@ -80,7 +81,7 @@ export async function openTurnOptions(
         url: config.serverUrl,
         api,
         enrollment,
-        outboxDir: outboxDir(config.stateDir),
+        outboxDir: statePath(config.stateDir, 'outbox'),
         backoff: reportBackoff(overrides),
       };
     }

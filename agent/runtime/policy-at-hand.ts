@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { publicKeyFromBase64, type Lang, type Policy } from '../../protocol/index.js';
 import { describeError } from '../errors.js';
 import { loadDefaultPolicy } from '../policy/default-policy.js';
 import { isExpired, openSignedPolicy } from '../policy/signed.js';
 import { CachedPolicy } from '../policy/store.js';
+import { statePath } from '../state/names.js';
 
 export type PolicyAtHand =
   | { origin: 'cache'; policy: Policy; receivedAt: string; expired: boolean }
@@ -30,7 +30,7 @@ export async function policyAtHand(input: {
   if (!input.publicKey) return bundled(input.serverUrl ? 'no-key' : 'no-server');
   let text: string;
   try {
-    text = await readFile(join(input.stateDir, 'policy.json'), 'utf8');
+    text = await readFile(statePath(input.stateDir, 'policy'), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return bundled(input.serverUrl ? 'no-cache' : 'no-server');
     return bundled('cache-invalid', describeError(err));

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { writeFileAtomic } from '../state/files.js';
+import { statePath } from '../state/names.js';
 
 /**
  * What one turn of the background agent hands to the next (turn.ts): when each kind of work is due, where the backoffs
@@ -12,8 +12,6 @@ import { writeFileAtomic } from '../state/files.js';
  * handed back to the supervisor over IPC, which keeps it in memory: a full disk does not lose it. The file only matters
  * after a restart; a stale or missing one costs at most one early scan or refresh, never a report.
  */
-export const SCHEDULE_FILE = 'schedule.json';
-
 export interface Schedule {
   format: 'appwacht-agent-schedule';
   version: 1;
@@ -117,7 +115,7 @@ export type ScheduleRead = { status: 'missing' } | { status: 'ok'; schedule: Sch
 export async function readSchedule(stateDir: string): Promise<ScheduleRead> {
   let text: string;
   try {
-    text = await readFile(join(stateDir, SCHEDULE_FILE), 'utf8');
+    text = await readFile(statePath(stateDir, 'schedule'), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
     return { status: 'invalid', reason: (err as Error).message.split('\n')[0]! };
@@ -134,5 +132,5 @@ export async function readSchedule(stateDir: string): Promise<ScheduleRead> {
 
 /** Atomic write; throws StateFileError (DISK_FULL, WRITE_FAILED) like every state file. */
 export function writeSchedule(stateDir: string, schedule: Schedule): Promise<void> {
-  return writeFileAtomic(join(stateDir, SCHEDULE_FILE), JSON.stringify(schedule) + '\n', 0o600);
+  return writeFileAtomic(statePath(stateDir, 'schedule'), JSON.stringify(schedule) + '\n', 0o600);
 }

@@ -1,18 +1,16 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { ComplianceState, ComplianceStatus, Report, RuleAction } from '../../protocol/index.js';
 import { describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { readJsonState, writeFileAtomic, type StateFileError } from '../state/files.js';
-import { RUNTIME_STATE_FILE } from './state-file.js';
+import { statePath } from '../state/names.js';
 
 /**
  * What the background agent remembers between runs and what `appwacht status` shows: one JSON file in the state folder,
  * written atomically after every turn. It holds the last fingerprint (so a restart does not send a spurious "change"),
  * the reports that are committed but not yet in the outbox (`pending`, see loop.ts), and the last known state for status.
  */
-export { RUNTIME_STATE_FILE };
 
 const Iso = z.iso.datetime({ offset: true });
 
@@ -104,11 +102,6 @@ export type RuntimeState = z.infer<typeof RuntimeState>;
 
 export const MAX_PENDING = 100;
 
-/** `<state folder>/outbox`: where the outbox keeps queued reports. */
-export function outboxDir(stateDir: string): string {
-  return join(stateDir, 'outbox');
-}
-
 export function emptyState(now: Date, pid: number, agentVersion: string): RuntimeState {
   return {
     format: 'appwacht-agent-state',
@@ -151,7 +144,7 @@ export class RuntimeStateStore {
     private readonly stateDir: string,
     public state: RuntimeState,
   ) {
-    this.path = join(stateDir, RUNTIME_STATE_FILE);
+    this.path = statePath(stateDir, 'runtimeState');
   }
 
   /**
@@ -175,7 +168,7 @@ export class RuntimeStateStore {
     const log = options.log ?? silentLogger;
     const now = options.now ?? new Date();
     const pid = options.pid ?? process.pid;
-    const path = join(stateDir, RUNTIME_STATE_FILE);
+    const path = statePath(stateDir, 'runtimeState');
     let previous: RuntimeState | undefined;
     try {
       const read = await readJsonState(path, (v) => RuntimeState.parse(v));
@@ -238,7 +231,7 @@ export async function readRuntimeState(
 ): Promise<{ status: 'missing' } | { status: 'ok'; state: RuntimeState } | { status: 'unreadable'; reason: string }> {
   let text: string;
   try {
-    text = await readFile(join(stateDir, RUNTIME_STATE_FILE), 'utf8');
+    text = await readFile(statePath(stateDir, 'runtimeState'), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
     return { status: 'unreadable', reason: describeError(err) };

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { LOCK_FILE, holderAlive, type LockHolder } from '../state/lock.js';
-import { outboxDir, readRuntimeState, type RuntimeState } from './state.js';
+import { holderAlive, type LockHolder } from '../state/lock.js';
+import { readRuntimeState, type RuntimeState } from './state.js';
+import { statePath } from '../state/names.js';
 
 /** Queued report files as the outbox names them (`<seq>-<kind>-<reportId>.json`). */
 const OUTBOX_ENTRY = /^\d{12}-(change|heartbeat)-[0-9a-f-]{36}\.json$/;
@@ -19,7 +19,7 @@ export interface AgentStatus {
 
 async function lockHolder(stateDir: string): Promise<LockHolder | undefined> {
   try {
-    const v = JSON.parse(await readFile(join(stateDir, LOCK_FILE), 'utf8')) as Partial<LockHolder>;
+    const v = JSON.parse(await readFile(statePath(stateDir, 'instanceLock'), 'utf8')) as Partial<LockHolder>;
     return typeof v.pid === 'number' && typeof v.hostname === 'string' ? (v as LockHolder) : undefined;
   } catch {
     return undefined;
@@ -34,7 +34,7 @@ export async function readAgentStatus(stateDir: string): Promise<AgentStatus> {
   let queued = 0;
   let readable = true;
   try {
-    queued = (await readdir(outboxDir(stateDir))).filter((n) => OUTBOX_ENTRY.test(n)).length;
+    queued = (await readdir(statePath(stateDir, 'outbox'))).filter((n) => OUTBOX_ENTRY.test(n)).length;
   } catch (err) {
     readable = (err as NodeJS.ErrnoException).code === 'ENOENT';
   }

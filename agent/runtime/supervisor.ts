@@ -14,7 +14,8 @@ import { checkSchedule, nextWake, readSchedule, type Schedule } from './schedule
 import { markStateStopped } from './state-file.js';
 import { TokenBucket } from './token-bucket.js';
 import { waitUntilNoTurn } from './turn-lock.js';
-import { TURN_LOCK_FILE, type FromTurn, type HelloMessage, type ResultMessage, type ToTurn } from './turn-protocol.js';
+import { type FromTurn, type HelloMessage, type ResultMessage, type ToTurn } from './turn-protocol.js';
+import { STATE_FILES } from '../state/names.js';
 
 /*
  * MEMORY: this module and everything it imports stay resident for as long as the laptop runs. A node process costs
@@ -377,7 +378,7 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
     await channel?.close().catch(() => {});
     if (lock && stateDir) {
       // No turn runs now (ours has exited; one of an earlier run would hold the turn lock): the stop can be recorded.
-      const busy = await liveLockHolder(stateDir, TURN_LOCK_FILE);
+      const busy = await liveLockHolder(stateDir, STATE_FILES.turnLock);
       if (!busy)
         await markStateStopped(stateDir, new Date()).catch((err: unknown) =>
           log.warn('stop not recorded in the state file', { error: describeError(err) }),

@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import { InstanceLockError, acquireInstanceLock, liveLockHolder, type InstanceLock, type LockHolder } from '../state/lock.js';
-import { TURN_LOCK_FILE } from './turn-protocol.js';
+import { STATE_FILES } from '../state/names.js';
 
 /**
  * The turn lock: whoever works on the state folder (a turn process, or the in-process agent for its whole run) holds it,
@@ -16,7 +16,7 @@ export type TakeTurnLock =
 
 export async function takeTurnLock(stateDir: string): Promise<TakeTurnLock> {
   try {
-    return { status: 'taken', lock: await acquireInstanceLock(stateDir, { file: TURN_LOCK_FILE }) };
+    return { status: 'taken', lock: await acquireInstanceLock(stateDir, { file: STATE_FILES.turnLock }) };
   } catch (err) {
     if (!(err instanceof InstanceLockError)) throw err;
     if (err.code === 'ALREADY_RUNNING') return { status: 'busy', ...(err.holder ? { holder: err.holder } : {}) };
@@ -80,7 +80,7 @@ export async function waitUntilNoTurn(
   let said = options.said ?? false;
   for (;;) {
     if (options.signal.aborted) return false;
-    const holder = await liveLockHolder(stateDir, TURN_LOCK_FILE);
+    const holder = await liveLockHolder(stateDir, STATE_FILES.turnLock);
     if (!holder) return true;
     if (!said) options.log.info('a turn of an earlier run is still at work; waiting for it to finish', { pid: holder.pid });
     said = true;

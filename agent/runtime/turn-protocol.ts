@@ -15,8 +15,6 @@ import type { Schedule } from './schedule.js';
  * A turn whose channel closes (its supervisor was killed) finishes its work alone and exits; it never runs longer than
  * its budget, and the next supervisor waits for its turn lock.
  */
-export const TURN_LOCK_FILE = 'turn.lock';
-
 export interface HelloMessage {
   type: 'hello';
   stateDir: string;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Lang } from '../../protocol/index.js';
 import { AppwachtError, describeError } from '../errors.js';
 import { ensureStateFolder } from './folder.js';
+import { STATE_FILES } from './names.js';
 
 /** What the lock file says about its holder. */
 export interface LockHolder {
@@ -39,8 +40,6 @@ export interface InstanceLock {
   /** For `process.on('exit')`, where nothing asynchronous runs. */
   releaseSync(): void;
 }
-
-export const LOCK_FILE = 'appwacht.lock';
 
 function readLinux(path: string): string | undefined {
   try {
@@ -152,7 +151,7 @@ export async function acquireInstanceLock(
   } = {},
 ): Promise<InstanceLock> {
   const { lang = 'en' } = options;
-  const path = join(stateDir, options.file ?? LOCK_FILE);
+  const path = join(stateDir, options.file ?? STATE_FILES.instanceLock);
   const breaker = `${path}.break`;
   const self = describeSelf();
   const content = JSON.stringify(self);
@@ -222,7 +221,7 @@ export async function acquireInstanceLock(
 }
 
 /** The holder of a lock in `stateDir` if it is still running, else undefined (no lock, a stale one, or unreadable). */
-export async function liveLockHolder(stateDir: string, file: string = LOCK_FILE): Promise<LockHolder | undefined> {
+export async function liveLockHolder(stateDir: string, file: string = STATE_FILES.instanceLock): Promise<LockHolder | undefined> {
   const text = await readFile(join(stateDir, file), 'utf8').catch(() => undefined);
   const holder = text === undefined ? undefined : parseHolder(text);
   return holder && holderAlive(holder) ? holder : undefined;

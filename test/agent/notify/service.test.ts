@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { memoryLogger } from '../../../agent/log.js';
 import type { DesktopNotification, Notifier } from '../../../agent/notify/port.js';
-import { NOTIFY_STATE_FILE, NotificationService } from '../../../agent/notify/service.js';
+import { NotificationService } from '../../../agent/notify/service.js';
 import { COMPLIANT, evaluation, finding, policy } from '../../helpers/sample-reports.js';
+import { STATE_FILES } from '../../../agent/state/names.js';
 
 /** A notifier that records instead of showing: the real one is tested against dunst in node-notifier.test.ts. */
 function recorder(failing = false): Notifier & { shown: DesktopNotification[] } {
@@ -60,7 +61,7 @@ describe('NotificationService', () => {
     for (let i = 1; i < 20; i++) await restarted.onEvaluation(wa, policy(), at(i));
     assert.equal(first.shown.length, 1);
     assert.equal(second.shown.length, 0);
-    const saved = JSON.parse(await readFile(join(dir, NOTIFY_STATE_FILE), 'utf8'));
+    const saved = JSON.parse(await readFile(join(dir, STATE_FILES.notifications), 'utf8'));
     assert.equal(saved.shown.status, 'violation');
   });
 
@@ -89,12 +90,12 @@ describe('NotificationService', () => {
 
   it('a corrupt memory file is moved aside and the service goes on', async () => {
     const dir = await stateDir();
-    await writeFile(join(dir, NOTIFY_STATE_FILE), '{"v":1,"shown":');
+    await writeFile(join(dir, STATE_FILES.notifications), '{"v":1,"shown":');
     const log = memoryLogger();
     const notifier = recorder();
     const service = new NotificationService({ stateDir: dir, notifier, lang: () => 'en', log });
     assert.deepEqual(await service.onEvaluation(wa, policy(), at(0)), { shown: 'change' });
-    assert.ok((await readdir(dir)).some((n) => n.startsWith(`${NOTIFY_STATE_FILE}.corrupt-`)));
+    assert.ok((await readdir(dir)).some((n) => n.startsWith(`${STATE_FILES.notifications}.corrupt-`)));
     assert.ok(log.lines.some((l) => l.msg === 'notification memory was corrupt; moved aside'));
   });
 

@@ -15,9 +15,10 @@ import { memoryLogger, type LogFields } from '../../../agent/log.js';
 import { loadDefaultPolicy } from '../../../agent/policy/default-policy.js';
 import { buildReport, fingerprint } from '../../../agent/report/build.js';
 import { runAgent, type RunAgentOptions } from '../../../agent/runtime/agent.js';
-import { RUNTIME_STATE_FILE, emptyState, readRuntimeState } from '../../../agent/runtime/state.js';
+import { emptyState, readRuntimeState } from '../../../agent/runtime/state.js';
 import type { InstanceLockError } from '../../../agent/state/lock.js';
 import { startStandInServer, type StandInServer } from '../../helpers/stand-in-server.js';
+import { STATE_FILES } from '../../../agent/state/names.js';
 
 const REPO = new URL('../../../', import.meta.url).pathname;
 const LINE_FILE = join('home', 'anna', '.local', 'share', 'applications', 'wine', 'Programs', 'LINE.desktop');
@@ -210,7 +211,7 @@ describe('the background loop (in-process, stand-in server)', () => {
       state.lastFingerprint = fingerprint(evaluation);
       state.lastReport = { reportId: report.reportId, kind: 'change', at: report.scannedAt };
       state.pending = [report];
-      await writeFile(join(stateDir, RUNTIME_STATE_FILE), JSON.stringify(state));
+      await writeFile(join(stateDir, STATE_FILES.runtimeState), JSON.stringify(state));
     });
     try {
       await h.waitFor('recovered', (l) => l.msg === 'report recovered from an interrupted run' && l.reportId === pendingId);

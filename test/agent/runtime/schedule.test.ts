@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  SCHEDULE_FILE,
   checkSchedule,
   emptySchedule,
   nextWake,
@@ -13,6 +12,7 @@ import {
   writeSchedule,
   type Schedule,
 } from '../../../agent/runtime/schedule.js';
+import { STATE_FILES } from '../../../agent/state/names.js';
 
 let dir: string;
 before(async () => {
@@ -93,10 +93,10 @@ describe('readSchedule() / writeSchedule()', () => {
     const s = schedule({ nextScanAt: T + 1, watch: { processes: ['Telegram'] } });
     await writeSchedule(d, s);
     assert.deepEqual(await readSchedule(d), { status: 'ok', schedule: s });
-    await writeFile(join(d, SCHEDULE_FILE), '{"format":"appwacht-agent-sched');
+    await writeFile(join(d, STATE_FILES.schedule), '{"format":"appwacht-agent-sched');
     const torn = await readSchedule(d);
     assert.equal(torn.status, 'invalid');
     assert.match(torn.status === 'invalid' ? torn.reason : '', /^not JSON/);
-    assert.equal(await readFile(join(d, SCHEDULE_FILE), 'utf8'), '{"format":"appwacht-agent-sched', 'left in place');
+    assert.equal(await readFile(join(d, STATE_FILES.schedule), 'utf8'), '{"format":"appwacht-agent-sched', 'left in place');
   });
 });

@@ -4,8 +4,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RUNTIME_STATE_FILE, RuntimeStateStore } from '../../../agent/runtime/state.js';
+import { RuntimeStateStore } from '../../../agent/runtime/state.js';
 import { markStateStopped } from '../../../agent/runtime/state-file.js';
+import { STATE_FILES } from '../../../agent/state/names.js';
 
 let dir: string;
 before(async () => {
@@ -23,8 +24,8 @@ describe('markStateStopped()', () => {
     assert.equal(await markStateStopped(d, new Date(T)), true);
     const read = await RuntimeStateStore.load(d, { agentVersion: '1', continueRun: true });
     assert.equal(read.previous?.agent.stoppedAt, new Date(T).toISOString(), 'still a valid state file');
-    await writeFile(join(d, RUNTIME_STATE_FILE), '[1,2]');
+    await writeFile(join(d, STATE_FILES.runtimeState), '[1,2]');
     assert.equal(await markStateStopped(d, new Date(T)), false);
-    assert.equal(await readFile(join(d, RUNTIME_STATE_FILE), 'utf8'), '[1,2]');
+    assert.equal(await readFile(join(d, STATE_FILES.runtimeState), 'utf8'), '[1,2]');
   });
 });

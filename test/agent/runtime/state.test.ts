@@ -4,8 +4,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RUNTIME_STATE_FILE, RuntimeStateStore, readRuntimeState } from '../../../agent/runtime/state.js';
+import { RuntimeStateStore, readRuntimeState } from '../../../agent/runtime/state.js';
 import { memoryLogger } from '../../../agent/log.js';
+import { STATE_FILES } from '../../../agent/state/names.js';
 
 let dir: string;
 before(async () => {
@@ -53,7 +54,7 @@ describe('RuntimeStateStore', () => {
   ] as const) {
     it(`moves a corrupt state file aside (${name}), logs it and starts fresh`, async () => {
       const d = await freshDir(`corrupt-${name.replace(/\W+/g, '-')}`);
-      await writeFile(join(d, RUNTIME_STATE_FILE), content);
+      await writeFile(join(d, STATE_FILES.runtimeState), content);
       const log = memoryLogger();
       const { store, previous } = await RuntimeStateStore.load(d, { agentVersion: '1', log });
       assert.equal(previous, undefined);
@@ -61,7 +62,7 @@ describe('RuntimeStateStore', () => {
       const line = log.lines.find((l) => l.msg === 'agent state file was corrupt; moved aside, starting fresh');
       assert.ok(line, JSON.stringify(log.lines));
       assert.ok(existsSync(line.movedTo as string), 'the bad file is kept for inspection');
-      assert.ok(!existsSync(join(d, RUNTIME_STATE_FILE)));
+      assert.ok(!existsSync(join(d, STATE_FILES.runtimeState)));
       await store.save();
       assert.equal((await readRuntimeState(d)).status, 'ok');
     });
@@ -105,9 +106,9 @@ describe('RuntimeStateStore', () => {
     const d = await freshDir('unwritable');
     const { store } = await RuntimeStateStore.load(d, { agentVersion: '1' });
     await writeFile(join(d, 'blocker'), 'x');
-    (store as unknown as { path: string }).path = join(d, 'blocker', RUNTIME_STATE_FILE);
+    (store as unknown as { path: string }).path = join(d, 'blocker', STATE_FILES.runtimeState);
     await assert.rejects(store.save(), (err: Error & { code?: string }) => err.name === 'StateFileError');
-    (store as unknown as { path: string }).path = join(d, RUNTIME_STATE_FILE);
+    (store as unknown as { path: string }).path = join(d, STATE_FILES.runtimeState);
     await store.save();
     assert.equal((await readRuntimeState(d)).status, 'ok');
   });
@@ -117,9 +118,9 @@ describe('readRuntimeState (appwacht status)', () => {
   it('reports a missing, unreadable or corrupt file without moving it', async () => {
     const d = await freshDir('status-read');
     assert.deepEqual(await readRuntimeState(d), { status: 'missing' });
-    await writeFile(join(d, RUNTIME_STATE_FILE), 'garbage');
+    await writeFile(join(d, STATE_FILES.runtimeState), 'garbage');
     const read = await readRuntimeState(d);
     assert.equal(read.status, 'unreadable');
-    assert.equal(await readFile(join(d, RUNTIME_STATE_FILE), 'utf8'), 'garbage', 'status leaves the agent’s file alone');
+    assert.equal(await readFile(join(d, STATE_FILES.runtimeState), 'utf8'), 'garbage', 'status leaves the agent’s file alone');
   });
 });

@@ -15,8 +15,9 @@ import { after, before, describe, it } from 'node:test';
 import { memoryLogger, type LogFields } from '../../../agent/log.js';
 import { emptySchedule, writeSchedule } from '../../../agent/runtime/schedule.js';
 import { runSupervisor, type SupervisorOptions } from '../../../agent/runtime/supervisor.js';
-import { LOCK_FILE, type InstanceLockError } from '../../../agent/state/lock.js';
+import { type InstanceLockError } from '../../../agent/state/lock.js';
 import { spawnTs } from '../../helpers/child.js';
+import { STATE_FILES } from '../../../agent/state/names.js';
 
 const REPO = new URL('../../../', import.meta.url).pathname;
 const FAKE = join(REPO, 'test', 'fixtures', 'runtime', 'fake-turn.mjs');
@@ -113,7 +114,7 @@ describe('runSupervisor() watching over its turns', () => {
     const s = await supervise({ FAKE_TURNS: 'ok', FAKE_NEXT_MS: '700' });
     try {
       await s.logged((l) => l.msg === 'starting');
-      const lock = JSON.parse(await readFile(join(s.stateDir, LOCK_FILE), 'utf8')) as { pid: number };
+      const lock = JSON.parse(await readFile(join(s.stateDir, STATE_FILES.instanceLock), 'utf8')) as { pid: number };
       assert.equal(lock.pid, process.pid, 'the supervisor holds the instance lock');
       const turns = await s.waitFor('three turns', async () => {
         const t = (await s.events()).filter((e) => e.event === 'turn');
@@ -134,7 +135,7 @@ describe('runSupervisor() watching over its turns', () => {
     } finally {
       await s.stop();
     }
-    assert.ok(!existsSync(join(s.stateDir, LOCK_FILE)), 'the lock is released');
+    assert.ok(!existsSync(join(s.stateDir, STATE_FILES.instanceLock)), 'the lock is released');
     assert.ok(s.log.lines.some((l) => l.msg === 'stopped'));
   });
 
@@ -281,7 +282,7 @@ describe('runSupervisor() watching over its turns', () => {
   it('a first turn that cannot even start (invalid managed config: exit 2 before its hello) ends the supervisor', async () => {
     const s = await supervise({ FAKE_TURNS: 'refuse' });
     await assert.rejects(s.done, (err: InstanceLockError) => err.code === 'START_FAILED');
-    assert.ok(!existsSync(join(s.stateDir, LOCK_FILE)), 'no lock was taken');
+    assert.ok(!existsSync(join(s.stateDir, STATE_FILES.instanceLock)), 'no lock was taken');
   });
 
   it('a second supervisor on the same state folder refuses with ALREADY_RUNNING and leaves no turn behind', async () => {
@@ -400,7 +401,10 @@ describe('appwacht run (the built CLI): the real supervisor and real turns', () 
       };
       assert.equal(state.agent.pid, child.pid, 'the state names the supervisor, not a turn');
       assert.ok(state.agent.stoppedAt, 'the clean stop is recorded');
-      assert.ok(!existsSync(join(stateDir, LOCK_FILE)) && !existsSync(join(stateDir, 'turn.lock')), 'both locks released');
+      assert.ok(
+        !existsSync(join(stateDir, STATE_FILES.instanceLock)) && !existsSync(join(stateDir, 'turn.lock')),
+        'both locks released',
+      );
       const turns = [...log.matchAll(/"pid":(\d+),"supervisor":/g)].map((m) => Number(m[1]));
       for (const pid of new Set(turns)) assert.ok(!existsSync(`/proc/${pid}`), `turn ${pid} is gone`);
     } finally {

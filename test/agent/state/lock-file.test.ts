@@ -5,7 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { InstanceLockError, LOCK_FILE, acquireInstanceLock, liveLockHolder } from '../../../agent/state/lock.js';
+import { InstanceLockError, acquireInstanceLock, liveLockHolder } from '../../../agent/state/lock.js';
+import { STATE_FILES } from '../../../agent/state/names.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -22,7 +23,7 @@ describe('a second lock in the same folder', () => {
     const d = await stateDir();
     const instance = await acquireInstanceLock(d);
     const turn = await acquireInstanceLock(d, { file: 'turn.lock' });
-    assert.ok(existsSync(join(d, LOCK_FILE)) && existsSync(join(d, 'turn.lock')));
+    assert.ok(existsSync(join(d, STATE_FILES.instanceLock)) && existsSync(join(d, 'turn.lock')));
     await assert.rejects(
       acquireInstanceLock(d, { file: 'turn.lock' }),
       (e: unknown) => e instanceof InstanceLockError && e.code === 'ALREADY_RUNNING',

@@ -5,8 +5,9 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { InstanceLockError, LOCK_FILE, acquireInstanceLock, type LockHolder } from '../../../agent/state/lock.js';
+import { InstanceLockError, acquireInstanceLock, type LockHolder } from '../../../agent/state/lock.js';
 import { spawnTs } from '../../helpers/child.js';
+import { STATE_FILES } from '../../../agent/state/names.js';
 
 const CHILD = 'test/agent/state/children/lock-holder.ts';
 const dirs: string[] = [];
@@ -35,7 +36,7 @@ function linuxOnly(t: { skip: (m: string) => void }): boolean {
 
 async function writeLock(dir: string, holder: Partial<LockHolder>): Promise<void> {
   await writeFile(
-    join(dir, LOCK_FILE),
+    join(dir, STATE_FILES.instanceLock),
     JSON.stringify({ hostname: hostname(), startedAt: '2026-01-01T00:00:00.000Z', token: 'feedfacefeedface', ...holder }),
   );
 }
@@ -44,7 +45,7 @@ describe('acquireInstanceLock() in one process', () => {
   it('takes the lock, refuses a second one, releases, and can be taken again', async () => {
     const dir = await stateDir();
     const lock = await acquireInstanceLock(dir);
-    const content = JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8'));
+    const content = JSON.parse(await readFile(join(dir, STATE_FILES.instanceLock), 'utf8'));
     assert.equal(content.pid, process.pid);
     await assert.rejects(acquireInstanceLock(dir), (e: unknown) => {
       assert.ok(isAlreadyRunning(e));
@@ -53,7 +54,7 @@ describe('acquireInstanceLock() in one process', () => {
       return true;
     });
     await lock.release();
-    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+    assert.equal(existsSync(join(dir, STATE_FILES.instanceLock)), false);
     const again = await acquireInstanceLock(dir);
     await again.release();
     assert.deepEqual(await readdir(dir), [], 'no temp or breaker files left behind');
@@ -64,7 +65,7 @@ describe('acquireInstanceLock() in one process', () => {
     const lock = await acquireInstanceLock(dir);
     await assert.rejects(acquireInstanceLock(dir, { lang: 'de' }), /Appwacht läuft für diesen Benutzer bereits \(Prozess \d+/);
     lock.releaseSync();
-    assert.equal(existsSync(join(dir, LOCK_FILE)), false);
+    assert.equal(existsSync(join(dir, STATE_FILES.instanceLock)), false);
   });
 
   it('release() leaves a lock alone that is no longer ours', async () => {
@@ -73,13 +74,13 @@ describe('acquireInstanceLock() in one process', () => {
     await writeLock(dir, { pid: process.pid, token: 'someone-else' });
     await lock.release();
     lock.releaseSync();
-    assert.equal(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).token, 'someone-else');
+    assert.equal(JSON.parse(readFileSync(join(dir, STATE_FILES.instanceLock), 'utf8')).token, 'someone-else');
   });
 
   it('creates the state folder when it does not exist yet', async () => {
     const dir = join(await stateDir(), 'deeper', 'appwacht');
     const lock = await acquireInstanceLock(dir);
-    assert.ok(existsSync(join(dir, LOCK_FILE)));
+    assert.ok(existsSync(join(dir, STATE_FILES.instanceLock)));
     await lock.release();
   });
 });
@@ -110,11 +111,11 @@ describe('stale locks', () => {
       if (c.linux && !linuxOnly(t)) return;
       const dir = await stateDir();
       const h = c.holder();
-      if (typeof h === 'string') await writeFile(join(dir, LOCK_FILE), h);
+      if (typeof h === 'string') await writeFile(join(dir, STATE_FILES.instanceLock), h);
       else await writeLock(dir, h);
       const seen: unknown[] = [];
       const lock = await acquireInstanceLock(dir, { onStale: (holder) => seen.push(holder) });
-      assert.equal(JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')).pid, process.pid);
+      assert.equal(JSON.parse(await readFile(join(dir, STATE_FILES.instanceLock), 'utf8')).pid, process.pid);
       assert.equal(seen.length, 1);
       await lock.release();
     });
@@ -155,10 +156,10 @@ describe('one instance per user, across processes', () => {
 
       // Crash: the lock file stays behind, but its holder is gone.
       await first.kill();
-      assert.ok(existsSync(join(dir, LOCK_FILE)), 'SIGKILL leaves the lock file');
+      assert.ok(existsSync(join(dir, STATE_FILES.instanceLock)), 'SIGKILL leaves the lock file');
       const third = spawnTs(CHILD, ['hold', dir]);
       await third.waitFor(/^locked$/);
-      assert.equal(JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')).pid, third.child.pid);
+      assert.equal(JSON.parse(await readFile(join(dir, STATE_FILES.instanceLock), 'utf8')).pid, third.child.pid);
       await third.kill();
     } finally {
       await first.kill();
@@ -179,8 +180,8 @@ describe('one instance per user, across processes', () => {
       assert.equal(winners.length, 1, `winners: ${winners.length}; stderr: ${racers.map((r) => r.stderr()).join('')}`);
       assert.equal(losers.filter((r) => typeof r === 'object' && r.code === 2).length, 7);
       assert.ok(racers.filter((r) => !r.lines.includes('won')).every((r) => /\[ALREADY_RUNNING\]/.test(r.stderr())));
-      assert.equal(JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')).pid, winners[0]!.child.pid);
-      assert.deepEqual(await readdir(dir), [LOCK_FILE], 'no breaker or temp files left');
+      assert.equal(JSON.parse(await readFile(join(dir, STATE_FILES.instanceLock), 'utf8')).pid, winners[0]!.child.pid);
+      assert.deepEqual(await readdir(dir), [STATE_FILES.instanceLock], 'no breaker or temp files left');
     } finally {
       for (const r of racers) await r.kill();
     }

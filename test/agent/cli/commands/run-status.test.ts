@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateSigningKeys, publicKeyToBase64, signPayload, type Policy } from '../../../../protocol/index.js';
 import { loadDefaultPolicy } from '../../../../agent/policy/default-policy.js';
-import { RUNTIME_STATE_FILE, emptyState, type RuntimeState } from '../../../../agent/runtime/state.js';
+import { emptyState, type RuntimeState } from '../../../../agent/runtime/state.js';
 import { REPO, runCli } from '../../../helpers/cli.js';
+import { STATE_FILES } from '../../../../agent/state/names.js';
 
 const LAPTOP = join(REPO, 'test', 'fixtures', 'linux', 'laptop');
 let dir: string;
@@ -61,7 +62,7 @@ function sampleState(over: Partial<RuntimeState> = {}): RuntimeState {
 async function stateDirWith(name: string, state: RuntimeState | string, queued = 0): Promise<string> {
   const d = join(dir, name);
   await mkdir(join(d, 'outbox'), { recursive: true });
-  await writeFile(join(d, RUNTIME_STATE_FILE), typeof state === 'string' ? state : JSON.stringify(state));
+  await writeFile(join(d, STATE_FILES.runtimeState), typeof state === 'string' ? state : JSON.stringify(state));
   for (let i = 1; i <= queued; i++)
     await writeFile(
       join(d, 'outbox', `${String(i).padStart(12, '0')}-change-0e3f6a52-2b3b-4c0c-9a8e-55b1a3f1d2c${i}.json`),
@@ -162,7 +163,7 @@ describe('appwacht status', () => {
     const bad = await runCli(['status', '--lang', 'de'], env(d));
     assert.equal(bad.code, 2);
     assert.match(bad.stdout, /Die Zustandsdatei ist nicht lesbar/);
-    assert.equal(await readFile(join(d, RUNTIME_STATE_FILE), 'utf8'), '{"format": "appwacht-agent-st');
+    assert.equal(await readFile(join(d, STATE_FILES.runtimeState), 'utf8'), '{"format": "appwacht-agent-st');
   });
 });
 

@@ -1,0 +1,32 @@
+import { join } from 'node:path';
+
+/**
+ * Every file and folder the agent keeps in its state folder (state/paths.ts finds the folder), by name: the one place
+ * these names are spelled. What each holds, who writes it and its mode: agent/state/README.md. Plain strings and
+ * node:path only, so the resident supervisor can load it (agent/runtime/README.md).
+ */
+export const STATE_FILES = {
+  /** The instance lock: one agent per state folder (state/lock.ts). */
+  instanceLock: 'appwacht.lock',
+  /** The turn lock: one turn at a time, also across a killed supervisor (runtime/turn-lock.ts). */
+  turnLock: 'turn.lock',
+  /** The device credentials from enrollment (enroll/token-store.ts). */
+  device: 'device.json',
+  /** The last signed policy the server sent, with its ETag (policy/store.ts). */
+  policy: 'policy.json',
+  /** What the agent last did and saw, and the committed reports not yet queued (runtime/state.ts). */
+  runtimeState: 'agent-state.json',
+  /** What one turn hands the next (runtime/schedule.ts). */
+  schedule: 'schedule.json',
+  /** Which notifications were shown when (notify/service.ts). */
+  notifications: 'notifications.json',
+  /** Queued reports, one file each, and `rejected/` for those the server refused (outbox/outbox.ts). */
+  outbox: 'outbox',
+} as const;
+
+export type StateFile = keyof typeof STATE_FILES;
+
+/** `<state folder>/<the file's name>`. */
+export function statePath(stateDir: string, file: StateFile): string {
+  return join(stateDir, STATE_FILES[file]);
+}
