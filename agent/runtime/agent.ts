@@ -1,12 +1,10 @@
 import { resolveConfig, type EffectiveConfig, type ResolveOptions } from '../config/resolve.js';
 import type { ConfigKey } from '../config/schema.js';
 import { createLogger, fileSink, stderrSink, type Logger } from '../log.js';
-import type { MatcherSet } from '../policy/match.js';
 import { acquireInstanceLock } from '../state/lock.js';
 import { AGENT_VERSION } from '../version.js';
 import { openTurnOptions, type AgentWiring } from './context.js';
 import { AgentLoop } from './loop.js';
-import { startProcessWatch, watchMatchers, type ProcessWatch } from './process-watch.js';
 import { emptySchedule } from './schedule.js';
 import { RuntimeStateStore } from './state.js';
 import { waitForTurnLock, type HeldTurnLock } from './turn-lock.js';
@@ -58,7 +56,6 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   process.on('exit', releaseOnExit);
 
   let close: (() => Promise<void>) | undefined;
-  let watch: ProcessWatch | undefined;
   try {
     // A turn of an earlier `appwacht run` whose supervisor was killed may still be at work: it finishes first.
     turnLock = await waitForTurnLock(config.stateDir, { log, signal: options.signal });
@@ -75,30 +72,9 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     const wired = await openTurnOptions(config, store, log, options, emptySchedule());
     close = wired.close;
 
-    let matchers: MatcherSet | undefined;
-    const loop: AgentLoop = new AgentLoop({
-      ...wired.options,
-      onWatchList: (processes) => {
-        matchers = watchMatchers(processes);
-        watch?.reset();
-      },
-    });
-    if (options.target.liveProcesses) {
-      watch = startProcessWatch({
-        os: options.target.os,
-        log,
-        matchers: () => matchers,
-        ...(overrides.watchMs !== undefined ? { intervalMs: overrides.watchMs } : {}),
-        onEvent: (event) => {
-          const { pid, name, path } = event.process;
-          log.info(event.kind === 'started' ? 'banned app started' : 'banned app exited', { pid, name, path });
-          loop.requestScan(`process ${event.kind}: ${name} (${pid})`);
-        },
-      });
-    }
+    const loop = new AgentLoop({ ...wired.options, target: options.target });
     await loop.run(options.signal);
   } finally {
-    watch?.stop();
     await close?.();
     await turnLock?.release().catch(() => {});
     await lock.release().catch(() => {});

@@ -3,26 +3,22 @@ import { readFileSync } from 'node:fs';
 import type { Lang, OsName } from '../../protocol/index.js';
 import { AppwachtError, describeError } from '../errors.js';
 import { createLogger, fileSink, stderrSink, type Logger } from '../log.js';
-import type { MatcherSet } from '../policy/match.js';
 import { acquireInstanceLock, liveLockHolder, type InstanceLock } from '../state/lock.js';
 import type { TrayChannel } from '../channel/server.js';
 import { NOT_ELEVATED, runsElevated } from '../service/machine-mode.js';
 import { AGENT_VERSION } from '../version.js';
 import type { IntervalOverrides } from './intervals.js';
-import { startProcessWatch, watchMatchers, type ProcessWatch } from './process-watch.js';
-import { checkSchedule, nextWake, readSchedule, type Schedule } from './schedule.js';
+import { TurnDriver, type TurnOutcome } from './driver.js';
+import { checkSchedule, readSchedule } from './schedule.js';
 import { markStateStopped } from './state-file.js';
-import { TokenBucket } from './token-bucket.js';
 import { waitUntilNoTurn } from './turn-lock.js';
 import { type FromTurn, type HelloMessage, type ResultMessage, type ToTurn } from './turn-protocol.js';
 import { STATE_FILES } from '../state/names.js';
 
 /*
- * MEMORY: this module and everything it imports stay resident for as long as the laptop runs. A node process costs
- * ~40 MiB resident before any code of ours; zod with the protocol schemas, undici and the inventory sources added
- * ~35 MiB more when the agent was one process (BENCHMARKS.md, bench:agent). So only node builtins and small modules are
- * imported here — log, lock, the /proc watch, the matcher, the schedule — and all real work happens in short-lived turn
- * processes. test/agent/runtime/supervisor-imports.test.ts fails when zod, undici, yaml or the inventory creep in.
+ * MEMORY: this module and everything it imports stay resident for as long as the laptop runs, so it imports only the
+ * modules agent/runtime/README.md lists (and says why); all real work happens in short-lived turn processes. The
+ * tests resident-modules.test.ts and supervisor-imports.test.ts fail when another module creeps in.
  */
 
 /** A turn is killed after this long (a hung server, a hung helper): the next one starts with backoff. */
@@ -31,14 +27,8 @@ export const DEFAULT_TURN_BUDGET_MS = 5 * 60_000;
 export const DEFAULT_TURN_MEMORY_LIMIT_MIB = 512;
 /** After a stop message, a turn has this long to finish its step before it is killed. */
 const STOP_GRACE_MS = 30_000;
-/**
- * Turns the process watch may ask for, as a token bucket: a burst at once (an app's start, its helpers, its exit are
- * reported within seconds), then one per `refillMs` — an app that starts and quits in a loop, or keeps spawning
- * short-lived helpers, must not keep a turn (~1 s of CPU each) running back to back: at most ~10 % of one core.
- */
-export const WATCH_TURN_LIMIT = { burst: 5, refillMs: 12_000 };
-/** Backoff after a failed turn: 1 s, 2 s, 4 s … up to 5 min (or the retry cap of --retry-max). */
-const CRASH_BACKOFF = { baseMs: 1_000, capMs: 5 * 60_000 };
+/** A turn of an earlier run holds the turn lock: look again this soon. */
+const BUSY_RETRY_MS = 200;
 
 export class SupervisorError extends AppwachtError {}
 
@@ -56,11 +46,12 @@ export interface SupervisorOptions {
   log?: Logger;
   turnBudgetMs?: number;
   turnMemoryLimitMiB?: number;
-  /** How many turns the process watch may ask for (default WATCH_TURN_LIMIT). */
+  /** How many turns the process watch may ask for (default driver.ts WATCH_TURN_LIMIT). */
   watchTurnLimit?: { burst: number; refillMs: number };
 }
 
-type Outcome =
+/** How a turn process ended, as the supervisor saw it. */
+type TurnExit =
   | { kind: 'result'; message: ResultMessage; ms: number; pid: number }
   | { kind: 'busy'; holderPid?: number }
   | { kind: 'refused'; error: unknown }
@@ -97,295 +88,278 @@ function rssMiB(pid: number): number | undefined {
  * then the supervisor takes the instance lock (or throws ALREADY_RUNNING) and only then lets the turn work.
  */
 export async function runSupervisor(o: SupervisorOptions): Promise<void> {
-  const startedAt = new Date();
-  const sink = o.logFile ? fileSink(o.logFile) : stderrSink;
-  let log: Logger = o.log ?? createLogger({ level: 'info', sink, fields: { pid: process.pid } });
-  const budgetMs = o.turnBudgetMs ?? DEFAULT_TURN_BUDGET_MS;
-  const memoryLimitMiB = o.turnMemoryLimitMiB ?? DEFAULT_TURN_MEMORY_LIMIT_MIB;
-  const crashCapMs = Math.min(CRASH_BACKOFF.capMs, o.overrides?.retryMaxMs ?? Infinity);
-  const watchTurns = new TokenBucket(o.watchTurnLimit ?? WATCH_TURN_LIMIT);
+  await new Supervisor(o).run();
+}
 
-  let lock: InstanceLock | undefined;
-  let stateDir: string | undefined;
-  let schedule: Schedule | null = null;
-  let unsaved: unknown;
-  let firstOfRun = true;
-  let failures = 0;
-  let saidWaiting = false;
-  let scanRequest: string | undefined;
-  let wake: (() => void) | undefined;
-  let watch: ProcessWatch | undefined;
-  let matchers: MatcherSet | undefined;
-  let watched: string | undefined;
-  let channel: TrayChannel | undefined;
-  const releaseOnExit = () => lock?.releaseSync();
-  process.on('exit', releaseOnExit);
+/** What runSupervisor holds between turns; one method per thing it does. */
+class Supervisor {
+  private readonly startedAt = new Date();
+  private readonly sink: (line: string) => void;
+  private log: Logger;
+  private readonly budgetMs: number;
+  private readonly memoryLimitMiB: number;
+  private readonly driver: TurnDriver;
+  /** The instance lock and the state folder, from the first turn's hello on. */
+  private held: { lock: InstanceLock; stateDir: string } | undefined;
+  /** The state a turn could not write (full disk), for the next turn. */
+  private unsaved: unknown;
+  private firstOfRun = true;
+  /** "Waiting for a turn of an earlier run" was said (once per wait). */
+  private saidWaiting = false;
+  /** The machine service's channel to the employees' trays (agent/channel/). */
+  private channel: TrayChannel | undefined;
+  private readonly releaseOnExit = () => this.held?.lock.releaseSync();
 
-  const setWatchList = (processes: string[]) => {
-    const key = JSON.stringify(processes);
-    if (key === watched) return;
-    watched = key;
-    matchers = watchMatchers(processes);
-    // The new names apply to every process again; those already running are seen by the scan a policy change brings.
-    watch?.reset();
-  };
+  constructor(private readonly o: SupervisorOptions) {
+    this.sink = o.logFile ? fileSink(o.logFile) : stderrSink;
+    this.log = o.log ?? createLogger({ level: 'info', sink: this.sink, fields: { pid: process.pid } });
+    this.budgetMs = o.turnBudgetMs ?? DEFAULT_TURN_BUDGET_MS;
+    this.memoryLimitMiB = o.turnMemoryLimitMiB ?? DEFAULT_TURN_MEMORY_LIMIT_MIB;
+    this.driver = new TurnDriver({
+      ...(o.overrides?.retryMaxMs !== undefined ? { retryMaxMs: o.overrides.retryMaxMs } : {}),
+      ...(o.watchTurnLimit ? { watchTurnLimit: o.watchTurnLimit } : {}),
+    });
+  }
+
+  async run(): Promise<void> {
+    process.on('exit', this.releaseOnExit);
+    try {
+      await this.driver.run(this.o.signal, (request) => this.turn(request));
+    } finally {
+      await this.stopped();
+      process.off('exit', this.releaseOnExit);
+    }
+  }
+
+  /** One turn, as the driver sees it. */
+  private async turn(request: string | undefined): Promise<TurnOutcome> {
+    const { signal } = this.o;
+    if (this.held && !(await waitUntilNoTurn(this.held.stateDir, { log: this.log, signal, said: this.saidWaiting })))
+      return { kind: 'stopped' };
+    this.saidWaiting = false;
+    const exit = await watchTurnProcess({
+      command: this.o.turnCommand,
+      budgetMs: this.budgetMs,
+      memoryLimitMiB: this.memoryLimitMiB,
+      signal,
+      log: this.log,
+      onHello: async (hello) => {
+        await this.onHello(hello);
+        return signal.aborted ? { type: 'stop' } : this.turnMessage(request);
+      },
+    });
+    switch (exit.kind) {
+      case 'result':
+        return this.finished(exit);
+      case 'busy':
+        // A turn of an earlier run (its supervisor was killed) still holds the turn lock: wait for it, then try again.
+        this.log.info('a turn of an earlier run is still at work; waiting for it to finish', { pid: exit.holderPid });
+        this.saidWaiting = true;
+        return { kind: 'wait', ms: BUSY_RETRY_MS };
+      case 'refused':
+        throw exit.error;
+      case 'failed':
+        return this.failed(exit);
+    }
+  }
 
   /** The first hello of the run: now the state folder is known, the instance lock can be taken. Throws if it is not free. */
-  const onHello = async (hello: HelloMessage): Promise<void> => {
-    if (lock) return;
-    if (hello.agentMode === 'machine' && !runsElevated()) throw new SupervisorError('NOT_ELEVATED', NOT_ELEVATED[o.lang]);
-    if (!o.log) log = createLogger({ level: hello.logLevel, sink, fields: { pid: process.pid } });
-    lock = await acquireInstanceLock(hello.stateDir, {
-      lang: o.lang,
-      onStale: (holder) => log.info('took over the lock of an instance that is gone', { pid: holder?.pid }),
+  private async onHello(hello: HelloMessage): Promise<void> {
+    if (this.held) return;
+    if (hello.agentMode === 'machine' && !runsElevated()) throw new SupervisorError('NOT_ELEVATED', NOT_ELEVATED[this.o.lang]);
+    if (!this.o.log) this.log = createLogger({ level: hello.logLevel, sink: this.sink, fields: { pid: process.pid } });
+    const lock = await acquireInstanceLock(hello.stateDir, {
+      lang: this.o.lang,
+      onStale: (holder) => this.log.info('took over the lock of an instance that is gone', { pid: holder?.pid }),
     });
-    stateDir = hello.stateDir;
+    this.held = { lock, stateDir: hello.stateDir };
     // The previous run's schedule: its watch list until the first turn is done, its backoffs for the first turn.
-    const read = await readSchedule(stateDir);
-    if (read.status === 'ok') {
-      schedule = read.schedule;
-      setWatchList(schedule.watch.processes);
-    }
-    if (read.status === 'invalid') log.warn('schedule file unusable; the first turn starts afresh', { reason: read.reason });
-    log.info('starting', {
+    const read = await readSchedule(hello.stateDir);
+    if (read.status === 'ok') this.driver.takeSchedule(read.schedule);
+    if (read.status === 'invalid') this.log.warn('schedule file unusable; the first turn starts afresh', { reason: read.reason });
+    const { overrides, target } = this.o;
+    this.log.info('starting', {
       version: AGENT_VERSION,
-      stateDir,
+      stateDir: hello.stateDir,
       server: hello.serverUrl,
-      target: o.target,
+      target,
       mode: 'supervisor',
-      turnBudgetMs: budgetMs,
-      ...(o.overrides && Object.keys(o.overrides).length ? { intervalOverrides: o.overrides } : {}),
+      turnBudgetMs: this.budgetMs,
+      ...(overrides && Object.keys(overrides).length ? { intervalOverrides: overrides } : {}),
     });
-    if (hello.agentMode === 'machine') channel = await openTrayChannel(hello.stateDir);
-    if (o.target.liveProcesses)
-      watch = startProcessWatch({
-        os: o.target.os,
-        log,
-        matchers: () => matchers,
-        ...(o.overrides?.watchMs !== undefined ? { intervalMs: o.overrides.watchMs } : {}),
-        onEvent: (event) => {
-          const { pid, name, path } = event.process;
-          log.info(event.kind === 'started' ? 'banned app started' : 'banned app exited', { pid, name, path });
-          scanRequest ??= `process ${event.kind}: ${name} (${pid})`;
-          wake?.();
-        },
-      });
-  };
+    if (hello.agentMode === 'machine') this.channel = await this.openTrayChannel(hello.stateDir);
+    this.driver.startWatch({
+      ...target,
+      log: this.log,
+      ...(overrides?.watchMs !== undefined ? { intervalMs: overrides.watchMs } : {}),
+    });
+  }
 
   /** The machine service serves the employees' trays (agent/channel/); without the channel it still checks and reports. */
-  const openTrayChannel = async (dir: string): Promise<TrayChannel | undefined> => {
+  private async openTrayChannel(stateDir: string): Promise<TrayChannel | undefined> {
     const { startTrayChannel, defaultChannelDir } = await import('../channel/server.js');
     try {
       return await startTrayChannel({
         dir: defaultChannelDir(),
-        stateDir: dir,
-        log,
-        requestCheck: (why) => {
-          scanRequest ??= why;
-          wake?.();
-        },
+        stateDir,
+        log: this.log,
+        requestCheck: (why) => this.driver.requestScan(why),
       });
     } catch (err) {
-      log.error('tray channel not available; the agent checks and reports without it', { error: err });
+      this.log.error('tray channel not available; the agent checks and reports without it', { error: err });
       return undefined;
     }
-  };
-
-  /** Starts one turn and watches over it until it has exited. */
-  const runTurn = (request: string | undefined): Promise<Outcome> =>
-    new Promise((resolve) => {
-      const t0 = Date.now();
-      let outcome: Outcome | undefined;
-      let hello = false;
-      let killed: 'budget' | 'memory' | undefined;
-      let peakMiB: number | undefined;
-      const child = spawn(o.turnCommand.file, o.turnCommand.args, {
-        // Same process group (not detached): a kill of the group takes the turn too.
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        env: o.turnCommand.env ?? process.env,
-      });
-      const tell = (m: ToTurn) => {
-        try {
-          if (child.connected) child.send(m, () => {});
-        } catch {
-          // the turn has gone: its exit is handled below
-        }
-      };
-      const kill = (why: 'budget' | 'memory') => {
-        killed ??= why;
-        child.kill('SIGKILL');
-      };
-      const budget = setTimeout(() => kill('budget'), budgetMs);
-      const memory =
-        process.platform === 'linux'
-          ? setInterval(() => {
-              const mib = child.pid ? rssMiB(child.pid) : undefined;
-              if (mib !== undefined) peakMiB = Math.max(peakMiB ?? 0, mib);
-              if (mib !== undefined && mib > memoryLimitMiB) kill('memory');
-            }, 1_000)
-          : undefined;
-      let stopTimer: NodeJS.Timeout | undefined;
-      const onAbort = () => {
-        tell({ type: 'stop' });
-        stopTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      };
-      o.signal.addEventListener('abort', onAbort, { once: true });
-
-      child.on('message', (m: FromTurn) => {
-        if (m?.type === 'hello') {
-          hello = true;
-          onHello(m).then(
-            () => {
-              if (o.signal.aborted) return tell({ type: 'stop' });
-              tell({
-                type: 'turn',
-                stateDir: stateDir!,
-                schedule,
-                ...(unsaved !== undefined ? { unsaved } : {}),
-                ...(request !== undefined ? { scanRequest: request } : {}),
-                firstOfRun,
-                supervisor: { pid: process.pid, startedAt: startedAt.toISOString() },
-                budgetMs,
-              });
-            },
-            (error: unknown) => {
-              outcome ??= { kind: 'refused', error };
-              tell({ type: 'stop' });
-            },
-          );
-        } else if (m?.type === 'result') outcome ??= { kind: 'result', message: m, ms: Date.now() - t0, pid: child.pid! };
-        else if (m?.type === 'busy') outcome ??= { kind: 'busy', ...(m.holderPid ? { holderPid: m.holderPid } : {}) };
-      });
-      let settled = false;
-      const finish = (code: number | null, signal: string | null) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(budget);
-        if (memory) clearInterval(memory);
-        if (stopTimer) clearTimeout(stopTimer);
-        o.signal.removeEventListener('abort', onAbort);
-        resolve(
-          outcome ?? {
-            kind: 'failed',
-            why: killed ?? 'crash',
-            ...(child.pid ? { pid: child.pid } : {}),
-            code,
-            signal,
-            hello,
-            ...(peakMiB !== undefined ? { rssMiB: Math.round(peakMiB) } : {}),
-          },
-        );
-      };
-      // 'close', not 'exit': it comes after the IPC channel is drained, so a result sent just before exiting is in.
-      child.on('close', finish);
-      child.on('error', (err) => {
-        if (child.pid !== undefined) return log.warn('turn process error', { turn: child.pid, error: err });
-        log.error('cannot start a turn', { error: err, command: o.turnCommand.file });
-        finish(null, null);
-      });
-    });
-
-  /** Until `until`, the stop, or a watch hit that may start a turn now (see WATCH_TURN_LIMIT). */
-  const sleep = async (until: number): Promise<void> => {
-    for (;;) {
-      const now = Date.now();
-      if (o.signal.aborted || now >= until) return;
-      if (scanRequest === undefined) await nap(until);
-      else {
-        const allowedAt = watchTurns.availableAt(now);
-        if (now >= allowedAt) return;
-        await nap(Math.min(until, allowedAt));
-      }
-    }
-  };
-
-  /** One wait, ended early by the watch (`wake`) or the stop. */
-  const nap = (until: number): Promise<void> => {
-    const ms = Math.max(0, until - Date.now());
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        o.signal.removeEventListener('abort', done);
-        wake = undefined;
-        resolve();
-      };
-      // setTimeout's limit is 2^31-1 ms (~24.8 days); a longer wait simply wakes up once more.
-      const timer = setTimeout(done, Math.min(ms, 2 ** 31 - 1));
-      o.signal.addEventListener('abort', done, { once: true });
-      wake = done;
-    });
-  };
-
-  try {
-    while (!o.signal.aborted) {
-      if (stateDir && !(await waitUntilNoTurn(stateDir, { log, signal: o.signal, said: saidWaiting }))) break;
-      saidWaiting = false;
-      const request = scanRequest;
-      scanRequest = undefined;
-      if (request !== undefined) watchTurns.take();
-      const outcome = await runTurn(request);
-      let retryAt = Infinity;
-      switch (outcome.kind) {
-        case 'result': {
-          const checked = checkSchedule(outcome.message.schedule);
-          if (!checked.ok) throw new SupervisorError('TURN_PROTOCOL', `a turn answered with an invalid ${checked.reason}`);
-          schedule = checked.schedule;
-          unsaved = outcome.message.unsaved;
-          firstOfRun = false;
-          failures = 0;
-          setWatchList(schedule.watch.processes);
-          log.info('turn done', { turn: outcome.pid, ms: outcome.ms, ...outcome.message.usage });
-          break;
-        }
-        case 'busy':
-          // A turn of an earlier run (its supervisor was killed) still holds the turn lock: wait for it, then try again.
-          log.info('a turn of an earlier run is still at work; waiting for it to finish', { pid: outcome.holderPid });
-          saidWaiting = true;
-          scanRequest ??= request;
-          retryAt = Date.now() + 200;
-          break;
-        case 'refused':
-          throw outcome.error;
-        case 'failed': {
-          scanRequest ??= request;
-          if (!lock && !outcome.hello && outcome.code === 2)
-            // The turn could not even resolve the config (invalid managed settings): it said why on stderr.
-            throw new SupervisorError('START_FAILED', 'the background agent cannot start; see the message above');
-          failures++;
-          const wait = Math.min(crashCapMs, CRASH_BACKOFF.baseMs * 2 ** (failures - 1));
-          retryAt = Date.now() + wait;
-          const fields = {
-            turn: outcome.pid,
-            code: outcome.code,
-            signal: outcome.signal,
-            retryInMs: wait,
-            failures,
-            ...(outcome.rssMiB !== undefined ? { rssMiB: outcome.rssMiB } : {}),
-          };
-          if (outcome.why === 'budget') log.error('turn ran past its time budget; killed', { ...fields, budgetMs });
-          else if (outcome.why === 'memory')
-            log.error('turn ran away with memory; killed', { ...fields, limitMiB: memoryLimitMiB });
-          else if (!o.signal.aborted) log.error('turn failed; retrying with backoff', fields);
-          break;
-        }
-      }
-      if (o.signal.aborted) break;
-      // After a failure the backoff decides, not the schedule (the work that failed is still due); the watch can wake it.
-      await sleep(retryAt !== Infinity ? retryAt : schedule ? nextWake(schedule) : Infinity);
-    }
-  } finally {
-    watch?.stop();
-    await channel?.close().catch(() => {});
-    if (lock && stateDir) {
-      // No turn runs now (ours has exited; one of an earlier run would hold the turn lock): the stop can be recorded.
-      const busy = await liveLockHolder(stateDir, STATE_FILES.turnLock);
-      if (!busy)
-        await markStateStopped(stateDir, new Date()).catch((err: unknown) =>
-          log.warn('stop not recorded in the state file', { error: describeError(err) }),
-        );
-      log.info('stopped', { queued: schedule?.delivery.queued ?? 0, pending: schedule?.delivery.pending ?? 0 });
-      await lock.release().catch(() => {});
-    }
-    process.off('exit', releaseOnExit);
   }
+
+  private turnMessage(request: string | undefined): ToTurn {
+    if (!this.held) throw new SupervisorError('TURN_PROTOCOL', 'a turn was let work before the instance lock was taken');
+    return {
+      type: 'turn',
+      stateDir: this.held.stateDir,
+      schedule: this.driver.schedule,
+      ...(this.unsaved !== undefined ? { unsaved: this.unsaved } : {}),
+      ...(request !== undefined ? { scanRequest: request } : {}),
+      firstOfRun: this.firstOfRun,
+      supervisor: { pid: process.pid, startedAt: this.startedAt.toISOString() },
+      budgetMs: this.budgetMs,
+    };
+  }
+
+  private finished(exit: Extract<TurnExit, { kind: 'result' }>): TurnOutcome {
+    const checked = checkSchedule(exit.message.schedule);
+    if (!checked.ok) throw new SupervisorError('TURN_PROTOCOL', `a turn answered with an invalid ${checked.reason}`);
+    this.unsaved = exit.message.unsaved;
+    this.firstOfRun = false;
+    this.log.info('turn done', { turn: exit.pid, ms: exit.ms, ...exit.message.usage });
+    return { kind: 'done', schedule: checked.schedule };
+  }
+
+  private failed(exit: Extract<TurnExit, { kind: 'failed' }>): TurnOutcome {
+    if (!this.held && !exit.hello && exit.code === 2)
+      // The turn could not even resolve the config (invalid managed settings): it said why on stderr.
+      throw new SupervisorError('START_FAILED', 'the background agent cannot start; see the message above');
+    return {
+      kind: 'failed',
+      report: ({ inMs, failures }) => {
+        const fields = {
+          turn: exit.pid,
+          code: exit.code,
+          signal: exit.signal,
+          retryInMs: inMs,
+          failures,
+          ...(exit.rssMiB !== undefined ? { rssMiB: exit.rssMiB } : {}),
+        };
+        if (exit.why === 'budget')
+          this.log.error('turn ran past its time budget; killed', { ...fields, budgetMs: this.budgetMs });
+        else if (exit.why === 'memory')
+          this.log.error('turn ran away with memory; killed', { ...fields, limitMiB: this.memoryLimitMiB });
+        else if (!this.o.signal.aborted) this.log.error('turn failed; retrying with backoff', fields);
+      },
+    };
+  }
+
+  /** After the last turn: the stop recorded (when no turn runs), the lock released. */
+  private async stopped(): Promise<void> {
+    await this.channel?.close().catch(() => {});
+    if (!this.held) return;
+    const { lock, stateDir } = this.held;
+    // No turn runs now (ours has exited; one of an earlier run would hold the turn lock): the stop can be recorded.
+    const busy = await liveLockHolder(stateDir, STATE_FILES.turnLock);
+    if (!busy)
+      await markStateStopped(stateDir, new Date()).catch((err: unknown) =>
+        this.log.warn('stop not recorded in the state file', { error: describeError(err) }),
+      );
+    const schedule = this.driver.schedule;
+    this.log.info('stopped', { queued: schedule?.delivery.queued ?? 0, pending: schedule?.delivery.pending ?? 0 });
+    await lock.release().catch(() => {});
+  }
+}
+
+/** Starts one turn process and watches over it (budget, memory, stop) until it has exited. */
+function watchTurnProcess(w: {
+  command: SupervisorOptions['turnCommand'];
+  budgetMs: number;
+  memoryLimitMiB: number;
+  signal: AbortSignal;
+  log: Logger;
+  /** The turn said hello: what to tell it (work or stop); throwing refuses it (another instance runs). */
+  onHello: (hello: HelloMessage) => Promise<ToTurn>;
+}): Promise<TurnExit> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    let exit: TurnExit | undefined;
+    let hello = false;
+    let killed: 'budget' | 'memory' | undefined;
+    let peakMiB: number | undefined;
+    const child = spawn(w.command.file, w.command.args, {
+      // Same process group (not detached): a kill of the group takes the turn too.
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: w.command.env ?? process.env,
+    });
+    const tell = (m: ToTurn) => {
+      try {
+        if (child.connected) child.send(m, () => {});
+      } catch {
+        // the turn has gone: its exit is handled below
+      }
+    };
+    const kill = (why: 'budget' | 'memory') => {
+      killed ??= why;
+      child.kill('SIGKILL');
+    };
+    const budget = setTimeout(() => kill('budget'), w.budgetMs);
+    const memory =
+      process.platform === 'linux'
+        ? setInterval(() => {
+            const mib = child.pid ? rssMiB(child.pid) : undefined;
+            if (mib !== undefined) peakMiB = Math.max(peakMiB ?? 0, mib);
+            if (mib !== undefined && mib > w.memoryLimitMiB) kill('memory');
+          }, 1_000)
+        : undefined;
+    let stopTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      tell({ type: 'stop' });
+      stopTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    };
+    w.signal.addEventListener('abort', onAbort, { once: true });
+
+    child.on('message', (m: FromTurn) => {
+      if (m?.type === 'hello') {
+        hello = true;
+        w.onHello(m).then(tell, (error: unknown) => {
+          exit ??= { kind: 'refused', error };
+          tell({ type: 'stop' });
+        });
+      } else if (m?.type === 'result' && child.pid !== undefined)
+        exit ??= { kind: 'result', message: m, ms: Date.now() - t0, pid: child.pid };
+      else if (m?.type === 'busy') exit ??= { kind: 'busy', ...(m.holderPid ? { holderPid: m.holderPid } : {}) };
+    });
+    let settled = false;
+    const finish = (code: number | null, signal: string | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(budget);
+      if (memory) clearInterval(memory);
+      if (stopTimer) clearTimeout(stopTimer);
+      w.signal.removeEventListener('abort', onAbort);
+      resolve(
+        exit ?? {
+          kind: 'failed',
+          why: killed ?? 'crash',
+          ...(child.pid ? { pid: child.pid } : {}),
+          code,
+          signal,
+          hello,
+          ...(peakMiB !== undefined ? { rssMiB: Math.round(peakMiB) } : {}),
+        },
+      );
+    };
+    // 'close', not 'exit': it comes after the IPC channel is drained, so a result sent just before exiting is in.
+    child.on('close', finish);
+    child.on('error', (err) => {
+      if (child.pid !== undefined) return w.log.warn('turn process error', { turn: child.pid, error: err });
+      w.log.error('cannot start a turn', { error: err, command: w.command.file });
+      finish(null, null);
+    });
+  });
 }

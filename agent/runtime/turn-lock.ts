@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import { InstanceLockError, acquireInstanceLock, liveLockHolder, type InstanceLock, type LockHolder } from '../state/lock.js';
 import { STATE_FILES } from '../state/names.js';
@@ -35,16 +36,8 @@ export interface HeldTurnLock {
 /** Held without a file (full disk): nothing to release. */
 export const UNWRITTEN_TURN_LOCK: HeldTurnLock = { release: async () => {}, releaseSync: () => {} };
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** Waits `ms` or until the stop, whichever comes first. */
+const pause = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => {});
 
 /**
  * For the in-process agent: takes the turn lock, waiting while a turn of an earlier run still holds it.
@@ -67,7 +60,7 @@ export async function waitForTurnLock(
     if (!said)
       options.log.info('a turn of an earlier run is still at work; waiting for it to finish', { pid: taken.holder?.pid });
     said = true;
-    await sleep(options.pollMs ?? 200, options.signal);
+    await pause(options.pollMs ?? 200, options.signal);
   }
   return undefined;
 }
@@ -84,6 +77,6 @@ export async function waitUntilNoTurn(
     if (!holder) return true;
     if (!said) options.log.info('a turn of an earlier run is still at work; waiting for it to finish', { pid: holder.pid });
     said = true;
-    await sleep(options.pollMs ?? 200, options.signal);
+    await pause(options.pollMs ?? 200, options.signal);
   }
 }

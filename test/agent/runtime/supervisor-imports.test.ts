@@ -1,7 +1,8 @@
 /**
  * What stays resident: the modules the `appwacht run` process (the supervisor) loads, recorded by a loader hook
- * (test/fixtures/runtime/record-imports.mjs) while the real CLI runs a real turn. The CLI is a bundle (dist/cli/), so the
- * hook sees its chunks; loadedSources() names the source files in them. The memory goal (< 60 MB idle, see
+ * (test/fixtures/runtime/record-imports.mjs) while the real CLI runs a real turn, against the list agent/runtime/README.md
+ * declares (resident-modules.test.ts checks the same list against the source imports). The CLI is a bundle (dist/cli/),
+ * so the hook sees its chunks; loadedSources() names the source files in them. The memory goal (< 60 MB idle, see
  * BENCHMARKS.md bench:agent) holds only while zod, undici and the inventory stay out of it.
  */
 import assert from 'node:assert/strict';
@@ -12,23 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadedSources } from '../../helpers/loaded-sources.js';
+import { residentModules } from '../../helpers/resident-modules.js';
 
 const REPO = new URL('../../../', import.meta.url).pathname;
-
-/** Source files (paths from the repository root) that must never be loaded by the supervisor, and why. */
-const FORBIDDEN: [RegExp, string][] = [
-  [/^node_modules\/zod\//, 'zod (~11 MiB resident with the protocol schemas)'],
-  [/^node_modules\/undici\//, 'undici (the HTTP client: only turns talk to the server)'],
-  [/^node_modules\/yaml\//, 'yaml'],
-  [/^node_modules\/ps-list\//, 'ps-list (Linux reads /proc)'],
-  [/^node_modules\/node-notifier\//, 'node-notifier'],
-  [/^node_modules\/(plist|bplist-parser)\//, 'plist parsers'],
-  [/^protocol\//, 'the protocol schemas'],
-  [/^agent\/inventory\/(index|sources\.linux|sources\/processes)\.ts$/, 'the inventory'],
-  [/^agent\/(catalog|config|enroll|transport|outbox|notify|report\/build)\b/, 'turn-only machinery'],
-  [/^agent\/runtime\/(turn|state|context|agent|loop)\.ts$/, 'the turn itself'],
-  [/^agent\/scan\.ts$/, 'the scan pipeline'],
-];
 
 describe('the supervisor’s module graph', () => {
   it('holds no zod, undici, yaml, inventory or protocol schemas — its turns do', async (t) => {
@@ -78,11 +65,16 @@ describe('the supervisor’s module graph', () => {
         turns.some((u) => /^node_modules\/zod\//.test(u)),
         'the recorder sees zod where it is loaded (a turn): an empty list would prove nothing',
       );
-      for (const [pattern, what] of FORBIDDEN) {
-        const hits = supervisor.filter((u) => pattern.test(u));
-        assert.deepEqual(hits, [], `the supervisor must not load ${what}`);
-      }
-      t.diagnostic(`the supervisor loaded ${supervisor.filter((u) => !u.startsWith('node_modules/')).length} files of ours`);
+      const ours = supervisor.filter((u) => !u.startsWith('node_modules/'));
+      const declared = residentModules();
+      assert.deepEqual(
+        ours.filter((m) => !declared.has(m)),
+        [],
+        'loaded by the supervisor but not declared in agent/runtime/README.md',
+      );
+      const packages = supervisor.filter((u) => u.startsWith('node_modules/'));
+      assert.deepEqual(packages, [], 'the supervisor loads no package (no zod, undici, yaml, ps-list on Linux, …)');
+      t.diagnostic(`the supervisor loaded ${ours.length} files of ours`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
