@@ -15,6 +15,7 @@ import type { Schedule } from './schedule.js';
 import { problem, type RuntimeStateStore } from './state.js';
 import type { TurnOptions, TurnServer } from './turn.js';
 import { statePath } from '../state/names.js';
+import { sayOnce, sayOver } from './said.js';
 
 /** The parts of the agent a host may swap (the Electron app: net.fetch, keychain, its Notification) and the run's flags. */
 export interface AgentWiring {
@@ -54,14 +55,12 @@ export async function openTurnOptions(
         const { createHttpTransport } = await import('../transport/http.js');
         transport = await createHttpTransport({ caFile: config.caFile, proxy: config.proxy, env: wiring.env });
       }
-      if (schedule.said.transport) log.info('the server can be reached as configured again');
-      delete schedule.said.transport;
+      sayOver(schedule.said, 'transport', () => log.info('the server can be reached as configured again'));
     } catch (err) {
       // A CA file or proxy that cannot be used is IT's to fix; the agent still checks the device and says why it is local.
-      const message = describeError(err);
-      if (schedule.said.transport !== message)
-        log.error('cannot talk to the server as configured; running in local mode until that is fixed', { error: err });
-      schedule.said.transport = message;
+      sayOnce(schedule.said, 'transport', describeError(err), () =>
+        log.error('cannot talk to the server as configured; running in local mode until that is fixed', { error: err }),
+      );
       store.state.lastError = problem(err, new Date());
     }
     if (transport) {

@@ -9,12 +9,13 @@ import { buildReport, fingerprint, stateChanges, type ReportKind, type StateFing
 import type { BackoffOptions } from '../report/backoff.js';
 import { Reporter } from '../report/reporter.js';
 import type { ScanResult } from '../scan.js';
-import { StateFileError } from '../state/files.js';
 import type { ApiClient } from '../transport/api-client.js';
 import { AGENT_VERSION } from '../version.js';
 import { loopIntervals, type IntervalOverrides, type LoopIntervals } from './intervals.js';
 import type { Schedule } from './schedule.js';
-import { MAX_PENDING, problem, type RuntimeState, type RuntimeStateStore } from './state.js';
+import { ReportCommit } from './commit.js';
+import { sayOnce, sayOver } from './said.js';
+import { problem, type RuntimeState, type RuntimeStateStore } from './state.js';
 import { watchedProcessNames } from './watch-list.js';
 
 export interface TurnServer {
@@ -67,8 +68,11 @@ export interface TurnResult {
   trigger?: string;
 }
 
-/** After an unexpected error in a scan turn, the next try waits at most this long (or the scan interval, if shorter). */
-const FAILED_TURN_RETRY_MS = 60_000;
+/**
+ * A scan step that failed (an unexpected error, not a condition) is tried again this soon at most, or at the scan
+ * interval if that is shorter. Not the retry of a turn that failed as a whole: that is driver.ts FailedTurnBackoff.
+ */
+const SCAN_RETRY_MS = 60_000;
 /**
  * Work due this soon is done in this turn too: a refresh due a few hundred ms after a scan would otherwise cost a turn
  * (a process start, ~1 s of CPU) of its own. A tenth of the scan interval, at most a minute.
@@ -84,29 +88,24 @@ const NOTIFY_GRACE_MS = 25_000;
  *
  * A turn: announce reports a killed turn committed; take the policy in force; refresh it from the server when due
  * (enrolling first if needed); queue committed reports; scan when due or asked (or for a heartbeat), commit a change
- * report or heartbeat; deliver the outbox until it is empty or a delivery has to wait; notify; save.
- *
- * Reports are committed in a fixed order so that neither SIGKILL nor a full disk loses or doubles a state transition:
- *   1. the report is built (its id is fixed now) and written into the state file together with the new fingerprint
- *      (`pending`) — the commit point; the log line "state changed" follows it;
- *   2. it is enqueued into the outbox; 3. it is dropped from `pending`.
- * A turn killed after 1 leaves the report in `pending`: the next turn enqueues the same report (same id); the server
- * stores an id once. A turn killed before 1 has not recorded the transition, and the next turn sees it again. A full
- * disk keeps the report in `pending` in memory: the supervisor hands the unsaved state to the next turn.
+ * report or heartbeat (commit.ts: the order that neither SIGKILL nor a full disk can break); deliver the outbox until
+ * it is empty or a delivery has to wait; notify; save.
  */
 export class TurnRunner {
   private outbox: Outbox | undefined;
 
   constructor(private readonly options: TurnOptions) {}
 
-  run(input: TurnInput): Promise<TurnResult> {
-    return new Turn(this.options, input, this.outbox, (o) => (this.outbox = o)).run();
+  async run(input: TurnInput): Promise<TurnResult> {
+    const inForce = await this.options.policyClient.current();
+    return new Turn(this.options, input, inForce, this.outbox, (o) => (this.outbox = o)).run();
   }
 }
 
 class Turn {
-  private inForce: PolicyInForce | undefined;
-  private intervals: LoopIntervals | undefined;
+  private inForce: PolicyInForce;
+  private intervals: LoopIntervals;
+  /** Whether a policy was taken in this turn already (the first is announced at a new run). */
   private policyNoted = false;
   private nextScanAt: number;
   private nextRefreshAt: number;
@@ -119,16 +118,27 @@ class Turn {
   private stateSaved = true;
   private serverAway = false;
   private readonly now: () => Date;
+  /** Each step logs under its own component. */
   private readonly log: Logger;
+  private readonly logOf: Record<'refresh' | 'scan' | 'delivery', Logger>;
+  private readonly commit: ReportCommit;
 
   constructor(
     private readonly options: TurnOptions,
     private readonly input: TurnInput,
+    inForce: PolicyInForce,
     private outbox: Outbox | undefined,
     private readonly keepOutbox: (outbox: Outbox) => void,
   ) {
     this.now = options.now ?? (() => new Date());
-    this.log = options.log.child({ component: 'loop' });
+    this.log = options.log.child({ component: 'turn' });
+    this.logOf = {
+      refresh: options.log.child({ component: 'refresh' }),
+      scan: options.log.child({ component: 'scan' }),
+      delivery: options.log.child({ component: 'delivery' }),
+    };
+    this.inForce = inForce;
+    this.intervals = loopIntervals(inForce.policy, options.overrides);
     const s = input.schedule;
     const now = this.now().getTime();
     // A new run scans and asks the server at once, as a restarted agent always did.
@@ -138,6 +148,14 @@ class Turn {
     this.deliveryNextAt = input.firstOfRun ? null : s.delivery.nextAt;
     this.said = { ...s.said, unknownApps: [...s.said.unknownApps] };
     this.scanRequest = input.scanRequest;
+    this.commit = new ReportCommit({
+      state: () => this.state,
+      save: () => this.saveState(),
+      said: this.said,
+      log: options.log.child({ component: 'commit' }),
+      now: this.now,
+      noteProblem: (message, err, fields) => this.noteProblem(message, err, fields),
+    });
   }
 
   private get state(): RuntimeState {
@@ -151,41 +169,41 @@ class Turn {
   async run(): Promise<TurnResult> {
     const { server } = this.options;
     this.begin();
-    this.setPolicy(await this.options.policyClient.current());
+    this.takePolicy(this.inForce);
     if (this.input.firstOfRun && !server)
       this.log.info('local mode: no server configured, nothing is reported', {
         policy: 'bundled',
-        reason: this.inForce?.reason,
+        reason: this.inForce.reason,
       });
 
     if (server && !this.signal.aborted && this.due(this.nextRefreshAt)) {
       try {
-        await this.refreshTurn(server);
+        await this.refreshStep(server);
       } catch (err) {
-        this.turnFailed('policy refresh', err);
-        this.nextRefreshAt = this.now().getTime() + this.intervals!.refreshRetryMs;
+        this.stepFailed('policy refresh', err);
+        this.nextRefreshAt = this.now().getTime() + this.intervals.refreshRetryMs;
       }
     }
     try {
       if (server) await this.openOutbox(server);
-      await this.flushPending();
+      await this.commit.flushPending(this.outbox);
       const trigger =
         this.scanRequest ?? (this.due(this.nextScanAt) ? 'interval' : this.due(this.heartbeatAt()) ? 'heartbeat' : undefined);
       if (trigger !== undefined && !this.signal.aborted) {
         this.scanRequest = undefined;
         this.trigger = trigger;
-        await this.scanTurn(trigger);
+        await this.scanStep(trigger);
       }
     } catch (err) {
-      this.turnFailed('scan', err);
-      this.nextScanAt = this.now().getTime() + Math.min(this.intervals!.scanMs, FAILED_TURN_RETRY_MS);
+      this.stepFailed('scan', err);
+      this.nextScanAt = this.now().getTime() + Math.min(this.intervals.scanMs, SCAN_RETRY_MS);
     }
     if (server && this.outbox && !this.signal.aborted) await this.deliver(server, this.outbox);
     if (this.notifying) await Promise.race([this.notifying, new Promise((r) => setTimeout(r, NOTIFY_GRACE_MS).unref())]);
     await this.saveState();
     return {
       schedule: this.schedule(),
-      inForce: this.inForce!,
+      inForce: this.inForce,
       stateSaved: this.stateSaved,
       ...(this.trigger !== undefined ? { trigger: this.trigger } : {}),
     };
@@ -213,14 +231,14 @@ class Turn {
 
   /** Whether work planned for `at` is due now (or so soon that it is done in this turn; see DUE_SLACK_MS). */
   private due(at: number, now: number = this.now().getTime()): boolean {
-    return now + Math.min(DUE_SLACK_MS, this.intervals!.scanMs / 10) >= at;
+    return now + Math.min(DUE_SLACK_MS, this.intervals.scanMs / 10) >= at;
   }
 
   /** Heartbeats are due an interval after the last report (now, before the first one); never without a server. */
   private heartbeatAt(): number {
     if (!this.options.server) return Infinity;
     const last = this.state.lastReport ? Date.parse(this.state.lastReport.at) : NaN;
-    return Number.isNaN(last) ? this.now().getTime() : last + this.intervals!.heartbeatMs;
+    return Number.isNaN(last) ? this.now().getTime() : last + this.intervals.heartbeatMs;
   }
 
   private schedule(): Schedule {
@@ -246,14 +264,15 @@ class Turn {
       enrollment: server
         ? (({ attempts, retryAt }) => ({ attempts, retryAt: retryAt?.getTime() ?? null }))(server.enrollment.backoffState())
         : { attempts: 0, retryAt: null },
-      watch: { processes: this.inForce ? watchedProcessNames(this.inForce.policy) : [] },
+      watch: { processes: watchedProcessNames(this.inForce.policy) },
       said: this.said,
     };
   }
 
   // ── policy ──────────────────────────────────────────────────────────────────────────────────────────────────────
 
-  private setPolicy(inForce: PolicyInForce, refresh?: RefreshOutcome): void {
+  /** A policy taken (at the start, after a refresh or an enrollment): in force, recorded, announced when new. */
+  private takePolicy(inForce: PolicyInForce, refresh?: RefreshOutcome): void {
     const old = this.state.policy;
     // Another policy: another document or another origin of trust (bundled vs signed); its origin alone (server or
     // cache) says only whether the server was asked this turn.
@@ -263,30 +282,39 @@ class Turn {
     this.policyNoted = true;
     this.inForce = inForce;
     this.intervals = loopIntervals(inForce.policy, this.options.overrides);
-    const at = this.now().toISOString();
-    if (changed || refresh || this.input.firstOfRun) {
-      this.state.policy = {
-        origin: inForce.origin,
-        version: inForce.policy.version,
-        reportVersion: inForce.version,
-        organization: inForce.policy.organization.name,
-        expired: inForce.expired,
-        ...(inForce.reason ? { reason: inForce.reason.slice(0, 500) } : {}),
-        ...(old?.lastRefresh ? { lastRefresh: old.lastRefresh } : {}),
-        ...(old?.rejected ? { rejected: old.rejected } : {}),
-      };
-    }
-    if (refresh) {
-      const r = this.state.policy!;
-      r.lastRefresh = { at, outcome: refresh.outcome };
-      if (refresh.outcome === 'rejected' || refresh.outcome === 'failed') {
-        r.lastRefresh.code = refresh.error.code;
-        r.lastRefresh.message = describeError(refresh.error).slice(0, 500);
-      }
-      if (refresh.outcome === 'rejected') r.rejected = problem(refresh.error, this.now());
-      if (refresh.outcome === 'updated' || refresh.outcome === 'not-modified') delete r.rejected;
-    }
+    if (changed || refresh || this.input.firstOfRun) this.recordPolicy(inForce, refresh);
     if (!announce) return;
+    this.announcePolicy(inForce);
+    // Another policy may judge the same machine differently: evaluate now, not at the next interval.
+    if (changed && hadPolicy) this.scanRequest ??= 'policy changed';
+  }
+
+  /** What `appwacht status` shows of the policy: which one is in force, and how the last refresh went. */
+  private recordPolicy(inForce: PolicyInForce, refresh: RefreshOutcome | undefined): void {
+    const old = this.state.policy;
+    const record: NonNullable<RuntimeState['policy']> = {
+      origin: inForce.origin,
+      version: inForce.policy.version,
+      reportVersion: inForce.version,
+      organization: inForce.policy.organization.name,
+      expired: inForce.expired,
+      ...(inForce.reason ? { reason: inForce.reason.slice(0, 500) } : {}),
+      ...(old?.lastRefresh ? { lastRefresh: old.lastRefresh } : {}),
+      ...(old?.rejected ? { rejected: old.rejected } : {}),
+    };
+    if (refresh) {
+      record.lastRefresh = { at: this.now().toISOString(), outcome: refresh.outcome };
+      if (refresh.outcome === 'rejected' || refresh.outcome === 'failed') {
+        record.lastRefresh.code = refresh.error.code;
+        record.lastRefresh.message = describeError(refresh.error).slice(0, 500);
+      }
+      if (refresh.outcome === 'rejected') record.rejected = problem(refresh.error, this.now());
+      if (refresh.outcome === 'updated' || refresh.outcome === 'not-modified') delete record.rejected;
+    }
+    this.state.policy = record;
+  }
+
+  private announcePolicy(inForce: PolicyInForce): void {
     this.log.info('policy in force', {
       origin: inForce.origin,
       version: inForce.policy.version,
@@ -296,8 +324,6 @@ class Turn {
       ...(inForce.reason ? { reason: inForce.reason } : {}),
       intervals: this.intervals,
     });
-    // Another policy may judge the same machine differently: evaluate now, not at the next interval.
-    if (changed && hadPolicy) this.scanRequest ??= 'policy changed';
   }
 
   private noteEnrollment(e: EnrollmentState): void {
@@ -312,29 +338,29 @@ class Turn {
           };
   }
 
-  private async refreshTurn(server: TurnServer): Promise<void> {
-    const intervals = () => this.intervals!;
+  private async refreshStep(server: TurnServer): Promise<void> {
+    const log = this.logOf.refresh;
     const enrollment = await server.enrollment.ensureEnrolled();
     const wasEnrolled = this.state.enrollment.enrolled;
     this.noteEnrollment(enrollment);
     if (enrollment.state !== 'enrolled') {
       if (wasEnrolled)
-        this.log.warn('not enrolled: running on the policy at hand, reports wait in the outbox', {
+        log.warn('not enrolled: running on the policy at hand, reports wait in the outbox', {
           reason: enrollment.reason,
           message: enrollment.message,
         });
-      this.setPolicy(await this.options.policyClient.current());
+      this.takePolicy(await this.options.policyClient.current());
       const retryAt = enrollment.retryAt?.getTime();
       this.nextRefreshAt =
         retryAt !== undefined
           ? Math.max(retryAt, this.now().getTime() + 1_000)
-          : this.now().getTime() + intervals().refreshRetryMs;
+          : this.now().getTime() + this.intervals.refreshRetryMs;
       return;
     }
 
     const result = await this.options.policyClient.refresh({ signal: this.signal });
     const { refresh } = result;
-    this.setPolicy(result, refresh);
+    this.takePolicy(result, refresh);
     const now = this.now().getTime();
     switch (refresh.outcome) {
       case 'failed':
@@ -342,16 +368,17 @@ class Turn {
           const again = await server.enrollment.handleUnauthorized();
           this.noteEnrollment(again);
           // Enrolled anew: ask for the policy with the new token in the next turn, at once. Otherwise when the backoff allows.
-          this.nextRefreshAt = again.state === 'enrolled' ? now : (again.retryAt?.getTime() ?? now + intervals().refreshRetryMs);
+          this.nextRefreshAt =
+            again.state === 'enrolled' ? now : (again.retryAt?.getTime() ?? now + this.intervals.refreshRetryMs);
           return;
         }
-        this.nextRefreshAt = now + intervals().refreshRetryMs;
+        this.nextRefreshAt = now + this.intervals.refreshRetryMs;
         // The server cannot be reached: a delivery now would fail the same way. It waits for the next refresh try, so a
         // laptop off the intranet has one retry clock, not two (each retry is a turn: a process start).
         if (refresh.error.transient) this.serverAway = true;
         return;
       case 'rejected':
-        this.log.warn('server policy rejected; the last good policy stays in force', {
+        log.warn('server policy rejected; the last good policy stays in force', {
           reason: refresh.error.code,
           detail: describeError(refresh.error),
           inForce: result.version ?? 'bundled',
@@ -365,7 +392,7 @@ class Turn {
       default:
         break;
     }
-    this.nextRefreshAt = now + intervals().refreshMs;
+    this.nextRefreshAt = now + this.intervals.refreshMs;
   }
 
   // ── reports ─────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -423,8 +450,8 @@ class Turn {
         this.deliveryNextAt = now + result.ms;
         break;
       case 'unauthorized':
-        this.log.warn('report delivery paused until the device is enrolled again', { server: server.url });
-        this.nextRefreshAt = Math.min(this.nextRefreshAt, now + this.intervals!.refreshRetryMs);
+        this.logOf.delivery.warn('report delivery paused until the device is enrolled again', { server: server.url });
+        this.nextRefreshAt = Math.min(this.nextRefreshAt, now + this.intervals.refreshRetryMs);
         this.deliveryNextAt = null;
         break;
       case 'aborted':
@@ -437,75 +464,11 @@ class Turn {
     this.state.lastDeliveryError = null;
   }
 
-  /** Step 1 of the commit order (see the class comment of TurnRunner). */
-  private async record(kind: ReportKind, result: ScanResult, next: StateFingerprint, changes: string[]): Promise<void> {
-    const report = buildReport({
-      evaluation: result.evaluation,
-      policyVersion: this.inForce!.version,
-      agentVersion: AGENT_VERSION,
-      sources: result.inventory.sources,
-      kind,
-      now: result.scannedAt,
-    });
-    this.state.lastFingerprint = next;
-    this.state.pending.push(report);
-    if (this.state.pending.length > MAX_PENDING) {
-      // Only on a disk that stays full for very long: keep the oldest (continues the server's history) and the newest.
-      const dropped = this.state.pending.splice(1, this.state.pending.length - MAX_PENDING);
-      this.log.warn('too many reports could not be written; dropped the oldest after the first', {
-        count: dropped.length,
-      });
-    }
-    this.state.lastReport = { reportId: report.reportId, kind, at: result.scannedAt.toISOString() };
-    const saved = await this.saveState();
-    const fields = {
-      reportId: report.reportId,
-      kind,
-      status: report.state.status,
-      policyVersion: report.policyVersion,
-      ...(saved ? {} : { note: 'state file not written (see the error above); the report is kept in memory' }),
-    };
-    if (kind === 'change') this.log.info('state changed', { ...fields, changes });
-    else this.log.info('heartbeat recorded', fields);
-  }
-
-  /** Steps 2 and 3: committed reports into the outbox, oldest first. Stops at the first that cannot be written. */
-  private async flushPending(): Promise<void> {
-    const outbox = this.outbox;
-    if (!outbox || this.state.pending.length === 0) return;
-    const queued = new Set(outbox.list().map((e) => e.reportId));
-    let moved = 0;
-    while (this.state.pending.length > 0) {
-      const report = this.state.pending[0]!;
-      if (!queued.has(report.reportId)) {
-        try {
-          await outbox.enqueue(report);
-        } catch (err) {
-          if (!(err instanceof StateFileError)) throw err;
-          this.state.lastError = problem(err, this.now());
-          // Said once per kind of trouble, not on every turn while the disk stays full.
-          if (this.said.queue !== err.code)
-            this.noteProblem('report could not be queued; it is kept and retried on the next turn', err, {
-              reportId: report.reportId,
-            });
-          this.said.queue = err.code;
-          break;
-        }
-      }
-      this.state.pending.shift();
-      moved++;
-    }
-    if (moved > 0) {
-      if (this.said.queue) this.log.info('reports are queued again', { count: moved });
-      delete this.said.queue;
-      await this.saveState();
-    }
-  }
-
   // ── scanning ────────────────────────────────────────────────────────────────────────────────────────────────────
 
-  private async scanTurn(trigger: string): Promise<void> {
-    const inForce = this.inForce!;
+  private async scanStep(trigger: string): Promise<void> {
+    const { inForce } = this;
+    const log = this.logOf.scan;
     const started = performance.now();
     const result = await this.options.scan(inForce.policy);
     const durationMs = Math.round(performance.now() - started);
@@ -513,7 +476,7 @@ class Turn {
     for (const app of evaluation.unknownApps) {
       if (this.said.unknownApps.includes(app)) continue;
       this.said.unknownApps.push(app);
-      this.log.warn('the policy names an app this agent does not know; update the agent', { app });
+      log.warn('the policy names an app this agent does not know; update the agent', { app });
     }
     const next = fingerprint(evaluation);
     const changes = stateChanges(this.state.lastFingerprint ?? undefined, next);
@@ -522,7 +485,7 @@ class Turn {
       else if (this.due(this.heartbeatAt(), result.scannedAt.getTime())) await this.record('heartbeat', result, next, []);
     } else if (changes.length > 0) {
       this.state.lastFingerprint = next;
-      this.log.info('state changed', { status: evaluation.state.status, changes, mode: 'local' });
+      log.info('state changed', { status: evaluation.state.status, changes, mode: 'local' });
     }
     this.state.lastScan = {
       at: result.scannedAt.toISOString(),
@@ -534,11 +497,24 @@ class Turn {
         .filter((s) => !s.ok)
         .map((s) => ({ id: s.id, error: `${s.error?.code ?? ''}: ${s.error?.message ?? ''}`.slice(0, 300) })),
     };
-    this.log.debug('scan done', { trigger, durationMs, status: evaluation.state.status });
-    this.nextScanAt = result.scannedAt.getTime() + this.intervals!.scanMs;
-    await this.flushPending();
+    log.debug('scan done', { trigger, durationMs, status: evaluation.state.status });
+    this.nextScanAt = result.scannedAt.getTime() + this.intervals.scanMs;
+    await this.commit.flushPending(this.outbox);
     await this.saveState();
     this.notifyLater(evaluation, inForce.policy, result.scannedAt);
+  }
+
+  /** A report of this scan, committed (commit.ts). */
+  private async record(kind: ReportKind, result: ScanResult, next: StateFingerprint, changes: string[]): Promise<void> {
+    const report = buildReport({
+      evaluation: result.evaluation,
+      policyVersion: this.inForce.version,
+      agentVersion: AGENT_VERSION,
+      sources: result.inventory.sources,
+      kind,
+      now: result.scannedAt,
+    });
+    await this.commit.record(report, kind, next, changes);
   }
 
   /** The notification runs beside the delivery; the turn waits for it (bounded) before it ends. */
@@ -552,7 +528,7 @@ class Turn {
 
   // ── problems and the state file ─────────────────────────────────────────────────────────────────────────────────
 
-  private turnFailed(what: string, err: unknown): void {
+  private stepFailed(what: string, err: unknown): void {
     this.noteProblem(`${what} turn failed; the loop goes on`, err);
   }
 
@@ -566,19 +542,16 @@ class Turn {
   private async saveState(): Promise<boolean> {
     try {
       await this.options.store.save(this.now());
-      if (this.said.stateFile) this.log.info('agent state file written again', { path: this.options.store.path });
-      delete this.said.stateFile;
+      const { path } = this.options.store;
+      sayOver(this.said, 'stateFile', () => this.log.info('agent state file written again', { path }));
       this.stateSaved = true;
       return true;
     } catch (err) {
-      const key = `${(err as { code?: string }).code}`;
+      const { path } = this.options.store;
       this.state.lastError = problem(err, this.now());
-      if (this.said.stateFile !== key)
-        this.log.error('agent state file not written; the agent keeps running and retries', {
-          path: this.options.store.path,
-          error: err,
-        });
-      this.said.stateFile = key;
+      sayOnce(this.said, 'stateFile', `${(err as { code?: string }).code}`, () =>
+        this.log.error('agent state file not written; the agent keeps running and retries', { path, error: err }),
+      );
       this.stateSaved = false;
       return false;
     }
