@@ -72,7 +72,8 @@ async function supervise(
           .filter(Boolean)
           .map((l) => JSON.parse(l) as FakeEvent)
       : [];
-  const waitFor = async <T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000) => {
+  // Generous: under load a turn process can take seconds to start; a passing test returns as soon as it sees its line.
+  const waitFor = async <T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const v = await check();
