@@ -39,11 +39,11 @@ async function harness() {
     machine.scans++;
     if (machine.fail) throw machine.fail;
     const scannedAt = new Date();
-    const input = { os: 'linux' as const, apps: [], processes: machine.processes };
+    const input = { os: 'linux' as const, apps: [], processes: machine.processes, sources: [] };
     // Only what the turn reads of a scan: the evaluation, the sources, the time.
     return {
       evaluation: evaluate(input, policy, scannedAt),
-      inventory: { ...input, sources: [] },
+      inventory: input,
       policy,
       scannedAt,
     } as unknown as ScanResult;
