@@ -81,6 +81,17 @@ const DUE_SLACK_MS = 60_000;
 /** A notification helper still running at the end of a turn is given this long (the notifier gives up after 20 s). */
 const NOTIFY_GRACE_MS = 25_000;
 
+/** Which policy is in force, as the state file and the log say it. */
+function policyFacts(inForce: PolicyInForce) {
+  return {
+    origin: inForce.origin,
+    version: inForce.policy.version,
+    reportVersion: inForce.version,
+    organization: inForce.policy.organization.name,
+    expired: inForce.expired,
+  };
+}
+
 /**
  * One turn of the background agent: one unit of work, then the schedule for the next. The same function serves both
  * drivers — the in-process AgentLoop (loop.ts: the Electron app, tests) and the supervisor's short-lived turn processes
@@ -293,11 +304,7 @@ class Turn {
   private recordPolicy(inForce: PolicyInForce, refresh: RefreshOutcome | undefined): void {
     const old = this.state.policy;
     const record: NonNullable<RuntimeState['policy']> = {
-      origin: inForce.origin,
-      version: inForce.policy.version,
-      reportVersion: inForce.version,
-      organization: inForce.policy.organization.name,
-      expired: inForce.expired,
+      ...policyFacts(inForce),
       ...(inForce.reason ? { reason: inForce.reason.slice(0, 500) } : {}),
       ...(old?.lastRefresh ? { lastRefresh: old.lastRefresh } : {}),
       ...(old?.rejected ? { rejected: old.rejected } : {}),
@@ -316,11 +323,7 @@ class Turn {
 
   private announcePolicy(inForce: PolicyInForce): void {
     this.log.info('policy in force', {
-      origin: inForce.origin,
-      version: inForce.policy.version,
-      reportVersion: inForce.version,
-      organization: inForce.policy.organization.name,
-      expired: inForce.expired,
+      ...policyFacts(inForce),
       ...(inForce.reason ? { reason: inForce.reason } : {}),
       intervals: this.intervals,
     });
