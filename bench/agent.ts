@@ -29,7 +29,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadDefaultPolicy } from '../agent/policy/default-policy.js';
-import { WATCH_TURN_LIMIT } from '../agent/runtime/supervisor.js';
+import { WATCH_TURN_LIMIT } from '../agent/runtime/driver.js';
 import {
   AdminApi,
   BIN,
