@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { AppwachtError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { RUNTIME_STATE_FILE } from '../runtime/state-file.js';
+import { STATE_FILES } from '../state/names.js';
 import {
   CHANNEL_PROTOCOL,
   CHECK_NOW_INTERVAL_MS,
@@ -211,8 +211,8 @@ export async function startTrayChannel(o: TrayChannelOptions): Promise<TrayChann
       if (type === 'read-state') {
         const viewer = peer;
         const state = buildStateView(
-          await readJson(RUNTIME_STATE_FILE),
-          await readJson('tray-view.json'),
+          await readJson(STATE_FILES.runtimeState),
+          await readJson(STATE_FILES.trayView),
           {
             user: viewer.user,
             root: viewer.uid === 0,

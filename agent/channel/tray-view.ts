@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import type { Finding, Policy } from '../../protocol/index.js';
 import { writeFileAtomic } from '../state/files.js';
+import { STATE_FILES } from '../state/names.js';
 
 /** In the machine agent's state folder (root-only): the last evaluation with the installs' users, for the tray channel. */
-export const TRAY_VIEW_FILE = 'tray-view.json';
+export const TRAY_VIEW_FILE = STATE_FILES.trayView;
 
 /**
  * Machine mode's stand-in for desktop notifications (root has no desktop): after each evaluation the turn writes what the

@@ -20,6 +20,8 @@ export const STATE_FILES = {
   schedule: 'schedule.json',
   /** Which notifications were shown when (notify/service.ts). */
   notifications: 'notifications.json',
+  /** What the machine service's turns leave for the employees' trays (channel/tray-view.ts). */
+  trayView: 'tray-view.json',
   /** Queued reports, one file each, and `rejected/` for those the server refused (outbox/outbox.ts). */
   outbox: 'outbox',
 } as const;
