@@ -3,6 +3,7 @@ import type { ConfigSourceKind, ValueOrigin } from '../../config/layers.js';
 import { resolveConfig, type EffectiveConfig, type ResolveOptions } from '../../config/resolve.js';
 import { CONFIG_KEYS, CONFIG_KEY_NAMES, maskSecret, type ConfigKey } from '../../config/schema.js';
 import { detectLang } from '../../i18n.js';
+import { MODE_TEXTS } from '../../service/machine-mode.js';
 import { ExitCode, type Command } from '../command.js';
 
 const SOURCE_NAMES: Record<ConfigSourceKind, Record<Lang, string>> = {
@@ -69,7 +70,13 @@ export function configJson(resolved: EffectiveConfig) {
 
 export function formatConfig(resolved: EffectiveConfig, lang: Lang, env: NodeJS.ProcessEnv): string {
   const width = Math.max(...CONFIG_KEY_NAMES.map((k) => k.length));
-  const lines = [T.title[lang], T.managed[lang](resolved.managed), ''];
+  const mode = resolved.config.agentMode ?? 'user';
+  const lines = [
+    T.title[lang],
+    T.managed[lang](resolved.managed),
+    `${lang === 'de' ? 'Betriebsart' : 'Runs as'}: ${MODE_TEXTS[mode][lang]}`,
+    '',
+  ];
   for (const key of CONFIG_KEY_NAMES) {
     const value = (resolved.config as unknown as Record<string, string | undefined>)[key];
     const origin = resolved.origins[key];

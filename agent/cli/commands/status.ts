@@ -4,6 +4,8 @@ import { resolveConfig, type EffectiveConfig, type ResolveOptions } from '../../
 import { formatDate } from '../../i18n.js';
 import { describeGap, EMPLOYEE_HINT } from '../../policy/coverage-texts.js';
 import { readAgentStatus, statusJson, type AgentStatus } from '../../runtime/status.js';
+import { MODE_TEXTS, runsElevated } from '../../service/machine-mode.js';
+import { UsageError } from '../../errors.js';
 import type { Problem, RuntimeState } from '../../runtime/state.js';
 import { ExitCode, stringOption, type Command } from '../command.js';
 
@@ -219,8 +221,28 @@ Exit codes: 0 compliant (or only warnings), 1 banned app found, 2 no state or er
         cli: stateDirFlag !== undefined ? { stateDir: stateDirFlag } : {},
         tolerateUserErrors: true,
       });
+      const mode = config.agentMode ?? 'user';
+      if (mode === 'machine' && !runsElevated()) {
+        // The machine agent's state is root's: an employee asks it over the tray channel for their own view.
+        const { connectTray } = await import('../../channel/client.js');
+        const { defaultChannelDir } = await import('../../channel/server.js');
+        const { formatTrayState } = await import('../../channel/format.js');
+        const tray = await connectTray(defaultChannelDir(process.platform, ctx.env));
+        try {
+          const state = await tray.request({ type: 'read-state' });
+          if (state.type !== 'state') throw new UsageError(state.type === 'error' ? state.message : 'unexpected answer');
+          ctx.out(values.json ? JSON.stringify(state, null, 2) + '\n' : formatTrayState(state, ctx.lang));
+          return state.lastCheck?.status === 'violation' ? ExitCode.FOUND : ExitCode.OK;
+        } finally {
+          tray.close();
+        }
+      }
       const status = await readAgentStatus(config.stateDir);
-      ctx.out(values.json ? JSON.stringify(statusJson(status), null, 2) + '\n' : formatStatus(status, ctx.lang));
+      ctx.out(
+        values.json
+          ? JSON.stringify({ ...statusJson(status), agentMode: mode }, null, 2) + '\n'
+          : formatStatus(status, ctx.lang) + `${ctx.lang === 'de' ? 'Betriebsart' : 'Runs as'}: ${MODE_TEXTS[mode][ctx.lang]}\n`,
+      );
       if (!status.state) return ExitCode.ERROR;
       const last = status.state.lastScan?.state.status;
       return last === 'violation' ? ExitCode.FOUND : last === 'unknown' ? ExitCode.UNKNOWN : ExitCode.OK;

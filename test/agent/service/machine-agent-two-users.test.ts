@@ -184,6 +184,31 @@ describe('the machine agent as a service, two employees on Linux', { skip: why ?
     );
     assert.ok(!JSON.stringify(state).includes(ANNA), 'nothing of Anna’s reaches Ben');
 
+    // The same through the CLI, as the employee types it on a device where IT set AgentMode=machine.
+    const { stdout } = await execFileAsync(
+      'runuser',
+      [
+        '-u',
+        BEN,
+        '--',
+        'env',
+        'APPWACHT_AGENT_MODE=machine',
+        `APPWACHT_CHANNEL_DIR=${channelDir}`,
+        'LANG=de_DE.UTF-8',
+        process.execPath,
+        join(REPO, 'bin', 'appwacht.js'),
+        'status',
+        '--lang',
+        'de',
+      ],
+      { encoding: 'utf8', cwd: '/', timeout: 120_000 },
+    ).catch((err: { stdout: string; code: number }) => ({ stdout: err.stdout, code: err.code }));
+    assert.match(stdout, /Appwacht – Status \(Maschinendienst\)/);
+    assert.match(stdout, new RegExp(`Benutzer: ${BEN}`));
+    assert.match(stdout, /Ergebnis: VERSTOSS/);
+    assert.match(stdout, /LINE – installiert/);
+    assert.doesNotMatch(stdout, /WhatsApp/);
+
     const { connectTray } = await import('../../../agent/channel/client.js');
     const root = await connectTray(channelDir);
     try {
