@@ -161,7 +161,8 @@ async function startServer(name: string, databaseUrl?: string) {
     dataDir,
     adminPassword: ADMIN_PASSWORD,
     ...(databaseUrl ? { databaseUrl } : {}),
-    env: { APPWACHT_ENROLL_RATE_LIMIT: '100000' },
+    // The bench drives each device far above an agent's rate: the per-device report limit would answer 429.
+    env: { APPWACHT_ENROLL_RATE_LIMIT: '100000', APPWACHT_REPORT_RATE_LIMIT: '1000000' },
   });
   cleanups.push(() => (s.child.exitCode === null ? s.stop() : undefined));
   return { s, dataDir };

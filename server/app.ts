@@ -122,6 +122,8 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     maxBatch: config.reportBatchMax,
     onBatch: (n) => metrics.batch.observe(n),
     onOutcome: (o) => metrics.reports.inc({ outcome: o }),
+    bound: config.retention.perDevice,
+    onTrimmed: (n) => metrics.pruned.inc(n),
   });
   const deviceTokens = new TokenCache(60_000, 50_000, now);
   const ctx: AppContext = {

@@ -43,6 +43,9 @@ const EnvSchema = z.object({
   APPWACHT_POLICY_BODY_LIMIT: int(1024, 16 * 1024 * 1024).default(2 * 1024 * 1024),
   APPWACHT_ENROLL_RATE_LIMIT: int(1, 100_000).default(30),
   APPWACHT_LOGIN_RATE_LIMIT: int(1, 100_000).default(10),
+  APPWACHT_REPORT_RATE_LIMIT: int(1, 1_000_000).default(30),
+  APPWACHT_REPORT_HISTORY_MAX: int(1, 10_000_000).default(10_000),
+  APPWACHT_REPORT_HISTORY_MIB: int(1, 100_000).default(16),
   APPWACHT_REPORT_RETENTION_DAYS: int(1, 3650).default(180),
   APPWACHT_PRUNE_INTERVAL_MINUTES: int(1, 24 * 60).default(60),
   APPWACHT_TRUST_PROXY: trustProxy.default(false),
@@ -69,6 +72,11 @@ const EnvSchema = z.object({
 
 export type TrustProxy = boolean | number | string[];
 
+export interface HistoryBound {
+  maxReports: number;
+  maxBytes: number;
+}
+
 export interface ServerConfig {
   port: number;
   host: string;
@@ -78,8 +86,10 @@ export interface ServerConfig {
   publicUrl: string | null;
   bodyLimit: number;
   policyBodyLimit: number;
-  rateLimits: { enrollPerMinute: number; loginPerMinute: number };
-  retention: { reportDays: number; pruneIntervalMinutes: number };
+  /** Per client address and minute (enroll, login); reports per device token and minute. */
+  rateLimits: { enrollPerMinute: number; loginPerMinute: number; reportsPerDeviceMinute: number };
+  /** Report history: by age, and per device by count and bytes (the oldest go first; the newest always stays). */
+  retention: { reportDays: number; pruneIntervalMinutes: number; perDevice: HistoryBound };
   trustProxy: TrustProxy;
   sessionHours: number;
   /** How long a signed policy holds without an admin's expiresAt; renewed by re-signing in its second half. */
@@ -186,8 +196,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = [], cwd = pr
     publicUrl: e.APPWACHT_PUBLIC_URL ?? null,
     bodyLimit: e.APPWACHT_BODY_LIMIT,
     policyBodyLimit: e.APPWACHT_POLICY_BODY_LIMIT,
-    rateLimits: { enrollPerMinute: e.APPWACHT_ENROLL_RATE_LIMIT, loginPerMinute: e.APPWACHT_LOGIN_RATE_LIMIT },
-    retention: { reportDays: e.APPWACHT_REPORT_RETENTION_DAYS, pruneIntervalMinutes: e.APPWACHT_PRUNE_INTERVAL_MINUTES },
+    rateLimits: {
+      enrollPerMinute: e.APPWACHT_ENROLL_RATE_LIMIT,
+      loginPerMinute: e.APPWACHT_LOGIN_RATE_LIMIT,
+      reportsPerDeviceMinute: e.APPWACHT_REPORT_RATE_LIMIT,
+    },
+    retention: {
+      reportDays: e.APPWACHT_REPORT_RETENTION_DAYS,
+      pruneIntervalMinutes: e.APPWACHT_PRUNE_INTERVAL_MINUTES,
+      perDevice: { maxReports: e.APPWACHT_REPORT_HISTORY_MAX, maxBytes: e.APPWACHT_REPORT_HISTORY_MIB * 1024 * 1024 },
+    },
     trustProxy: e.APPWACHT_TRUST_PROXY,
     sessionHours: e.APPWACHT_SESSION_HOURS,
     policyValidityDays: e.APPWACHT_POLICY_VALIDITY_DAYS,

@@ -33,7 +33,7 @@ export function createMetrics(devices: () => DevicesRepo, currentPolicyVersion: 
   });
   const pruned = new Counter({
     name: 'appwacht_reports_pruned_total',
-    help: 'Reports deleted by retention',
+    help: 'Reports deleted by retention (age, or a device history bound)',
     registers: [registry],
   });
   new Gauge({

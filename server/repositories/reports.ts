@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Updateable } from 'kysely';
 import { classifyReport } from '../../protocol/coverage.js';
 import type { OsName } from '../../protocol/common.js';
+import type { HistoryBound } from '../config.js';
 import type { Report } from '../../protocol/report.js';
 import { encodeEvidence } from './devices.js';
 import type { Database, DeviceAppsTable, DeviceRow, DevicesTable, DeviceStatus, ReportRow } from '../db/schema.js';
@@ -46,6 +47,15 @@ interface FoldRow {
   batchFirstSeen?: Map<string, number>;
   /** Rules present in every report folded so far in this batch: only these may keep a first-seen time from before. */
   continuous?: Set<string>;
+  /** Reports of this device stored by this batch, and their body bytes: added to the device's history totals. */
+  added: { count: number; bytes: number };
+}
+
+export interface IngestOptions {
+  /** Trim each device's history to this after storing (oldest by arrival first; the device's newest report stays). */
+  bound?: HistoryBound;
+  /** How many old reports the bound removed in this batch. */
+  onTrimmed?: (n: number) => void;
 }
 
 export type IngestOutcome = { kind: 'stored' } | { kind: 'duplicate' } | { kind: 'foreign' };
@@ -102,7 +112,7 @@ export function reportsRepo(db: Kysely<Database>) {
      * a handful of statements plus one UPDATE per device, not five round trips per report (PostgreSQL pays per trip).
      * Outcomes are in input order; reports of one device fold in input order.
      */
-    async ingestBatch(received: BatchItem[]): Promise<IngestOutcome[]> {
+    async ingestBatch(received: BatchItem[], opts: IngestOptions = {}): Promise<IngestOutcome[]> {
       const outcomes: (IngestOutcome | undefined)[] = new Array(received.length);
       // The devices of the batch, read once: their OS decides how each report is classified, their state is folded below.
       const states = new Map<string, FoldRow>();
@@ -112,7 +122,14 @@ export function reportsRepo(db: Kysely<Database>) {
           .select(['id', 'os', 'status', 'failing_since', 'last_scanned_at', 'findings_key', 'last_seen_at'])
           .where('id', 'in', part)
           .execute();
-        for (const r of rows) states.set(r.id, { ...r, changed: {}, originalKey: r.findings_key, originalStatus: r.status });
+        for (const r of rows)
+          states.set(r.id, {
+            ...r,
+            changed: {},
+            originalKey: r.findings_key,
+            originalStatus: r.status,
+            added: { count: 0, bytes: 0 },
+          });
       }
       // The server does not take the agent's word (protocol/coverage.ts): a report whose essential sources failed, are
       // missing, or that lists none is stored and folded as unknown. The history body keeps what the agent claimed.
@@ -141,6 +158,7 @@ export function reportsRepo(db: Kysely<Database>) {
               policy_version: it.report.policyVersion,
               agent_version: it.report.agentVersion,
               body: it.body,
+              body_bytes: Buffer.byteLength(it.body),
             })),
           )
           .onConflict((oc) => oc.column('id').doNothing())
@@ -187,6 +205,8 @@ export function reportsRepo(db: Kysely<Database>) {
         for (const r of rules) firstSeen.set(r, st.batchFirstSeen?.get(r) ?? scannedAt);
         st.batchFirstSeen = firstSeen;
         st.continuous = st.continuous ? new Set([...st.continuous].filter((r) => rules.has(r))) : rules;
+        st.added.count++;
+        st.added.bytes += Buffer.byteLength(it.body);
         outcomes[i] = { kind: 'stored' };
       });
 
@@ -221,9 +241,78 @@ export function reportsRepo(db: Kysely<Database>) {
         // (status, id) is touched by nothing else a report changes. A heartbeat rarely changes the status: leaving it
         // out saves ~11% of the WAL pages a report batch writes (bench:server, 2,000-10,000 devices).
         if (st.changed.status === st.originalStatus) delete st.changed.status;
-        await db.updateTable('devices').set(st.changed).where('id', '=', st.id).execute();
+        // Relative, so a retention prune committing meanwhile (another instance) is not overwritten.
+        const totals = await db
+          .updateTable('devices')
+          .set((eb) => ({
+            ...st.changed,
+            history_count: eb('history_count', '+', st.added.count),
+            history_bytes: eb('history_bytes', '+', st.added.bytes),
+          }))
+          .where('id', '=', st.id)
+          .returning(['history_count', 'history_bytes'])
+          .executeTakeFirstOrThrow();
+        const bound = opts.bound;
+        if (bound && (totals.history_count > bound.maxReports || Number(totals.history_bytes) > bound.maxBytes)) {
+          const trimmed = await this.trimHistory(st.id, st.changed.last_report_id!, bound, {
+            count: totals.history_count,
+            bytes: Number(totals.history_bytes),
+          });
+          opts.onTrimmed?.(trimmed);
+        }
       }
       return outcomes as IngestOutcome[];
+    },
+
+    /**
+     * Deletes a device's oldest reports (by arrival) until its history fits `bound` (issue 14, finding 3: one token
+     * posting 430 KB reports in a loop filled the disk). `keepId`, the report the current state was folded from, is never
+     * deleted. Call inside the transaction that stored the reports.
+     */
+    async trimHistory(
+      deviceId: string,
+      keepId: string,
+      bound: HistoryBound,
+      totals: { count: number; bytes: number },
+    ): Promise<number> {
+      let excessCount = totals.count - bound.maxReports;
+      let excessBytes = totals.bytes - bound.maxBytes;
+      const victims: string[] = [];
+      let victimBytes = 0;
+      let after: [number, string] | undefined;
+      while (excessCount > 0 || excessBytes > 0) {
+        let q = db
+          .selectFrom('reports')
+          .select(['id', 'received_at', 'body_bytes'])
+          .where('device_id', '=', deviceId)
+          .where('id', '!=', keepId);
+        if (after) {
+          const [at, id] = after;
+          q = q.where(({ eb, refTuple, tuple }) => eb(refTuple('received_at', 'id'), '>', tuple(at, id)));
+        }
+        const rows = await q.orderBy('received_at').orderBy('id').limit(500).execute();
+        if (rows.length === 0) break;
+        for (const r of rows) {
+          if (excessCount <= 0 && excessBytes <= 0) break;
+          victims.push(r.id);
+          victimBytes += r.body_bytes;
+          excessCount--;
+          excessBytes -= r.body_bytes;
+        }
+        const last = rows[rows.length - 1]!;
+        after = [last.received_at, last.id];
+      }
+      if (victims.length === 0) return 0;
+      for (const part of chunks(victims, INSERT_CHUNK)) await db.deleteFrom('reports').where('id', 'in', part).execute();
+      await db
+        .updateTable('devices')
+        .set((eb) => ({
+          history_count: eb('history_count', '-', victims.length),
+          history_bytes: eb('history_bytes', '-', victimBytes),
+        }))
+        .where('id', '=', deviceId)
+        .execute();
+      return victims.length;
     },
 
     async history(deviceId: string, limit: number, before?: [scannedAt: number, id: string]): Promise<ReportRow[]> {
@@ -248,15 +337,45 @@ export function reportsRepo(db: Kysely<Database>) {
       return Number(row.n);
     },
 
-    /** Deletes reports received before `cutoff`, in slices so a big prune never holds the write lock for long. */
+    /**
+     * Deletes reports received before `cutoff`, in slices so a big prune never holds the write lock for long; each slice
+     * takes its reports off their devices' history totals in the same transaction.
+     */
     async pruneReceivedBefore(cutoff: number, slice = 5000): Promise<number> {
+      const pruneSlice = async (trx: Kysely<Database>): Promise<number> => {
+        const rows = await trx
+          .selectFrom('reports')
+          .select(['id', 'device_id', 'body_bytes'])
+          .where('received_at', '<', cutoff)
+          .limit(slice)
+          .execute();
+        for (const part of chunks(rows, INSERT_CHUNK))
+          await trx
+            .deleteFrom('reports')
+            .where(
+              'id',
+              'in',
+              part.map((r) => r.id),
+            )
+            .execute();
+        const perDevice = new Map<string, { count: number; bytes: number }>();
+        for (const r of rows) {
+          const t = perDevice.get(r.device_id) ?? { count: 0, bytes: 0 };
+          t.count++;
+          t.bytes += r.body_bytes;
+          perDevice.set(r.device_id, t);
+        }
+        for (const [id, t] of perDevice)
+          await trx
+            .updateTable('devices')
+            .set((eb) => ({ history_count: eb('history_count', '-', t.count), history_bytes: eb('history_bytes', '-', t.bytes) }))
+            .where('id', '=', id)
+            .execute();
+        return rows.length;
+      };
       let total = 0;
       for (;;) {
-        const r = await db
-          .deleteFrom('reports')
-          .where('id', 'in', (sq) => sq.selectFrom('reports').select('id').where('received_at', '<', cutoff).limit(slice))
-          .executeTakeFirst();
-        const n = Number(r.numDeletedRows);
+        const n = db.isTransaction ? await pruneSlice(db) : await db.transaction().execute(pruneSlice);
         total += n;
         if (n < slice) return total;
       }

@@ -12,11 +12,20 @@ export function reportRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       AgentRoutes.reports,
       {
         onRequest: requireDevice(ctx),
+        // Per device token, after authentication (the limiter's hook runs after requireDevice) and before the body is
+        // parsed: one token cannot fill the database (issue 14, finding 3). The agent waits Retry-After, report queued.
+        config: {
+          rateLimit: {
+            max: ctx.config.rateLimits.reportsPerDeviceMinute,
+            timeWindow: 60_000,
+            keyGenerator: (req) => `device:${req.deviceId}`,
+          },
+        },
         schema: {
           tags: ['agent'],
           summary: 'Post a compliance report; idempotent by reportId (a retry answers 200 with stored=false)',
           body: Report,
-          response: { 200: ReportAck, 201: ReportAck, ...errors(400, 401, 409, 413, 415) },
+          response: { 200: ReportAck, 201: ReportAck, ...errors(400, 401, 403, 409, 413, 415, 429) },
         },
       },
       async (req, reply) => {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { LadderView } from '../../protocol/ladder.js';
+import type { HistoryBound } from '../config.js';
 import type { Report } from '../../protocol/report.js';
 import type { Database } from '../db/schema.js';
 import { conflict } from '../errors.js';
@@ -33,8 +34,11 @@ export function createReportIngest(
   db: Kysely<Database>,
   opts: {
     maxBatch: number;
+    /** Per-device history bound (config.retention.perDevice). */
+    bound?: HistoryBound;
     onBatch?: (size: number) => void;
     onOutcome?: (o: IngestOutcome['kind']) => void;
+    onTrimmed?: (n: number) => void;
     afterFold?: AfterFold;
   },
 ): ReportIngest {
@@ -48,6 +52,7 @@ export function createReportIngest(
           receivedAt: it.receivedAt,
           scannedAt: it.scannedAt,
         })),
+        { ...(opts.bound ? { bound: opts.bound } : {}), ...(opts.onTrimmed ? { onTrimmed: opts.onTrimmed } : {}) },
       );
       const folded = items.filter((_, i) => outcomes[i]!.kind === 'stored').map((it) => it.deviceId);
       const now = Math.max(...items.map((it) => it.receivedAt));

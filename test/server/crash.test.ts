@@ -209,6 +209,7 @@ async function killRounds(
         APPWACHT_INITIAL_POLICY: FIXTURE_POLICY,
         APPWACHT_SQLITE_SYNCHRONOUS: 'full',
         APPWACHT_ENROLL_RATE_LIMIT: '1000',
+        APPWACHT_REPORT_RATE_LIMIT: '1000000', // each client posts as fast as it can
         APPWACHT_LOG_LEVEL: 'warn',
       },
     });

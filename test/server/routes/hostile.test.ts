@@ -135,7 +135,11 @@ for (const dialect of DIALECTS) {
         const why = await postgresUnavailable();
         if (why) return ctx.skip(why);
       }
-      const t = await createTestApp(dialect, { APPWACHT_ENROLL_RATE_LIMIT: '100000', APPWACHT_LOGIN_RATE_LIMIT: '100000' });
+      const t = await createTestApp(dialect, {
+        APPWACHT_ENROLL_RATE_LIMIT: '100000',
+        APPWACHT_LOGIN_RATE_LIMIT: '100000',
+        APPWACHT_REPORT_RATE_LIMIT: '1000000',
+      });
       try {
         const adminToken = await t.adminToken();
         const dev = await t.enroll({ hostname: 'PC-REPORTER' });
