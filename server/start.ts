@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { ServerConfig } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
+import { ownerOnlyFile } from './services/owner-only.js';
 import { bootstrapDatabase, loadOrCreateSecrets, SECRET_FILES, type BootstrapResult } from './services/bootstrap.js';
 
 /** What an installer, an operator or a test spawning the server needs to know. Also written to `<data>/server.json`. */
@@ -75,7 +76,9 @@ export async function startServer(
         : {}),
       policyVersion: (await app.appwacht.policies.current())?.version ?? null,
     };
-    writeFileSync(join(config.dataDir, 'server.json'), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+    const infoFile = join(config.dataDir, 'server.json');
+    writeFileSync(infoFile, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+    ownerOnlyFile(infoFile); // the mode above applies only when the file is new
     let closed: Promise<void> | null = null;
     return {
       app,

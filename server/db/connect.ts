@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
+import { ownerOnlySqlite } from '../services/owner-only.js';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
@@ -57,6 +58,7 @@ export function withStatementCache(raw: SQLite.Database): SqliteDatabase {
 export function openDatabase(target: DatabaseTarget): DatabaseHandle {
   if (target.kind === 'sqlite') {
     mkdirSync(dirname(target.file), { recursive: true });
+    ownerOnlySqlite(target.file);
     const raw = new SQLite(target.file);
     raw.pragma('journal_mode = WAL');
     // FULL: a commit is fsynced before we acknowledge it, so a 2xx survives even a power cut (not only a crash);

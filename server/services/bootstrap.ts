@@ -1,5 +1,5 @@
 import { randomUUID, createPrivateKey, createPublicKey } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSigningKeys, keyIdOf, publicKeyToBase64 } from '../../protocol/signing.js';
@@ -9,6 +9,7 @@ import { migrateToLatest } from '../db/migrations/index.js';
 import { ConfigError } from '../errors.js';
 import { adminsRepo } from '../repositories/admins.js';
 import { auditRepo } from '../repositories/audit.js';
+import { ownerOnlyDir, ownerOnlyFile } from './owner-only.js';
 import { createPolicyStore, PolicyDraft } from './policy-store.js';
 import { generatePassword, hashPassword } from './secrets.js';
 import { randomBytes } from 'node:crypto';
@@ -44,7 +45,7 @@ function readOrCreate(path: string, create: () => string): { value: string; crea
 }
 
 export function loadOrCreateSecrets(dataDir: string): ServerSecrets & { created: string[] } {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  ownerOnlyDir(dataDir);
   const created: string[] = [];
   const key = readOrCreate(join(dataDir, SECRET_FILES.signingKey), () => generateSigningKeys().privateKeyPem);
   const secret = readOrCreate(join(dataDir, SECRET_FILES.enrollmentSecret), () => randomBytes(24).toString('base64url') + '\n');
@@ -55,7 +56,7 @@ export function loadOrCreateSecrets(dataDir: string): ServerSecrets & { created:
     [SECRET_FILES.sessionSecret, session],
   ] as const) {
     if (r.created) created.push(name);
-    else chmodSync(join(dataDir, name), 0o600); // tighten a copy restored with loose permissions
+    else ownerOnlyFile(join(dataDir, name)); // tighten a copy restored with loose permissions
   }
   let publicKey: string;
   let keyId: string;
