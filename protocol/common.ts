@@ -36,3 +36,6 @@ export type Lang = z.infer<typeof Lang>;
 
 /** A short identifier: catalog app ids, rule ids. */
 export const Slug = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, . _ - (max 64)');
+
+/** PostgreSQL's `integer` (int4): numbers stored in such a column are bounded here, or the database answers with an error. */
+export const INT4_MAX = 2_147_483_647;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDateTime, Localized, Slug } from './common.js';
+import { INT4_MAX, IsoDateTime, Localized, Slug } from './common.js';
 import { Matcher } from './matcher.js';
 
 /** An app the catalog does not know, described by the admin. */
@@ -77,7 +77,7 @@ export const ESCALATION_DEFAULTS = { reminderEveryDays: 3, staleCountsAsViolatio
 export const Policy = z.strictObject({
   schema: z.literal(1),
   /** Monotonic: an agent never accepts a version older than the one it has. */
-  version: z.number().int().min(1),
+  version: z.number().int().min(1).max(INT4_MAX),
   /** When this version was signed; a renewal (same content, re-signed with a later expiresAt) moves it forward. */
   issuedAt: IsoDateTime,
   /**

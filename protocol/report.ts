@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDateTime, Scope, Slug, SourceKind } from './common.js';
+import { INT4_MAX, IsoDateTime, Scope, Slug, SourceKind } from './common.js';
 import { LadderView } from './ladder.js';
 import { RuleAction } from './policy.js';
 
@@ -106,7 +106,7 @@ export const Report = z.strictObject({
   scannedAt: IsoDateTime,
   agentVersion: z.string().min(1).max(50),
   /** null while the agent runs on its bundled policy (local mode). */
-  policyVersion: z.number().int().min(0).nullable(),
+  policyVersion: z.number().int().min(0).max(INT4_MAX).nullable(),
   state: ComplianceState,
   findings: z.array(Finding).max(100),
   sources: z.array(SourceStatus).max(50),

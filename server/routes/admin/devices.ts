@@ -14,30 +14,26 @@ import {
 } from '../../repositories/devices.js';
 import { csvLine } from '../../services/csv.js';
 import type { DeviceApp } from '../schemas.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import { csvList, DeviceStatusSchema, DeviceSummary, errors, LimitParam, ReportHistoryItem } from '../schemas.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
-/** Cursors are opaque to clients: base64url of the sort, the order and the last row's key. */
-const DeviceCursor = z.strictObject({
-  s: z.enum(DEVICE_SORTS),
-  o: z.enum(['asc', 'desc']),
-  v: z.union([z.string().max(300), z.number().int()]),
-  i: z.uuid(),
-});
-const HistoryCursor = z.tuple([z.number().int(), z.uuid()]);
-
-function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-}
-function decodeCursor<T>(raw: string, schema: z.ZodType<T>): T {
-  try {
-    return schema.parse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
-  } catch {
-    throw badRequest('BAD_CURSOR', 'cursor is not one this server handed out');
-  }
-}
+const Millis = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Order = z.enum(['asc', 'desc']);
+const Id = z.uuid();
+/**
+ * Where the previous page ended: sort, order, the last row's sort value typed per sort key (a value of another type
+ * would reach the query and make PostgreSQL fail: issue 14, finding 7) and its id.
+ */
+const DeviceCursor = z.discriminatedUnion('s', [
+  z.strictObject({ s: z.literal('lastSeen'), o: Order, v: Millis, i: Id }),
+  z.strictObject({ s: z.literal('enrolledAt'), o: Order, v: Millis, i: Id }),
+  z.strictObject({ s: z.literal('hostname'), o: Order, v: z.string().max(255), i: Id }),
+  z.strictObject({ s: z.literal('status'), o: Order, v: DeviceStatusSchema, i: Id }),
+]);
+const HistoryCursor = z.tuple([z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER), Id]);
 
 const toApp = (a: DeviceAppRow): z.infer<typeof DeviceApp> => ({
   ruleId: a.rule_id,

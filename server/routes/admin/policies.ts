@@ -1,3 +1,4 @@
+import { INT4_MAX } from '../../../protocol/common.js';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Policy, SignedPolicy } from '../../../protocol/policy.js';
@@ -33,7 +34,10 @@ export function adminPolicyRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['admin'],
           summary: 'Policy versions, newest first',
-          querystring: z.strictObject({ limit: LimitParam(200, 50), before: z.coerce.number().int().min(1).optional() }),
+          querystring: z.strictObject({
+            limit: LimitParam(200, 50),
+            before: z.coerce.number().int().min(1).max(INT4_MAX).optional(),
+          }),
           response: {
             200: z.object({ items: z.array(VersionInfo), nextBefore: z.number().int().nullable() }),
             ...errors(400, 401),
@@ -62,7 +66,7 @@ export function adminPolicyRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['admin'],
           summary: 'One policy version with its signed payload',
-          params: z.strictObject({ version: z.coerce.number().int().min(1).max(2_147_483_647) }),
+          params: z.strictObject({ version: z.coerce.number().int().min(1).max(INT4_MAX) }),
           response: { 200: VersionDetail, ...errors(400, 401, 404) },
         },
       },
