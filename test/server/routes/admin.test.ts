@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ESSENTIAL_SOURCES } from '../../../protocol/coverage.js';
 import { after, before, describe, it } from 'node:test';
 import { Policy } from '../../../protocol/policy.js';
 import { publicKeyFromBase64, verifyPayload } from '../../../protocol/signing.js';
@@ -295,7 +296,8 @@ describe('admin devices', () => {
         method: 'POST',
         url: '/api/v1/reports',
         headers: bearer(d.deviceToken),
-        payload: validReport({ findings }),
+        // Each device's own essential sources: a report without them would be stored as unknown (protocol/coverage.ts).
+        payload: validReport({ findings, sources: ESSENTIAL_SOURCES[oses[i % 3]!].map((id) => ({ id, ok: true })) }),
       });
     }
     const get = (qs: string) => t.app.inject({ method: 'GET', url: `/api/v1/admin/devices?${qs}`, headers: bearer(token) });
