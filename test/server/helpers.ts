@@ -7,6 +7,7 @@ import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { HostFacts } from '../../protocol/enrollment.js';
@@ -173,6 +174,26 @@ export async function createTestApp(
     },
   };
   return t;
+}
+
+/**
+ * `it()` with a fresh app on `dialect`, closed afterwards; on PostgreSQL the test skips (saying why) when no server is
+ * reachable. One copy of the per-dialect scaffold the route tests share.
+ */
+export function appTest(dialect: DialectName) {
+  return (name: string, fn: (t: TestApp) => Promise<void>) =>
+    it(name, async (ctx) => {
+      if (dialect === 'postgres') {
+        const why = await postgresUnavailable();
+        if (why) return ctx.skip(why);
+      }
+      const t = await createTestApp(dialect);
+      try {
+        await fn(t);
+      } finally {
+        await t.close();
+      }
+    });
 }
 
 export function machineId(seed: string): string {

@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { policyEtag, publicKeyFromBase64, verifyPayload } from '../../../protocol/signing.js';
 import { Policy, SignedPolicy } from '../../../protocol/policy.js';
-import { bearer, createTestApp, DIALECTS, finding, postgresUnavailable, validReport, type TestApp } from '../helpers.js';
+import { appTest, bearer, DIALECTS, finding, validReport } from '../helpers.js';
 
 for (const dialect of DIALECTS) {
   describe(`agent API on ${dialect}`, () => {
-    const withApp = (name: string, fn: (t: TestApp) => Promise<void>) =>
-      it(name, async (ctx) => {
-        if (dialect === 'postgres') {
-          const why = await postgresUnavailable();
-          if (why) return ctx.skip(why);
-        }
-        const t = await createTestApp(dialect);
-        try {
-          await fn(t);
-        } finally {
-          await t.close();
-        }
-      });
+    const withApp = appTest(dialect);
 
     withApp('enrolls, stores only the token hash, and re-enrolling the same machine makes no twin', async (t) => {
       const first = await t.enroll({ hostname: 'PC-1' });

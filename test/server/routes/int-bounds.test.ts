@@ -5,27 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { describe, it } from 'node:test';
-import { bearer, createTestApp, DIALECTS, postgresUnavailable, validReport, type TestApp } from '../helpers.js';
+import { describe } from 'node:test';
+import { appTest, bearer, DIALECTS, validReport } from '../helpers.js';
 
 const INT4_MAX = 2_147_483_647;
 const cursor = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
 for (const dialect of DIALECTS) {
   describe(`integer and cursor bounds on ${dialect}`, () => {
-    const withApp = (name: string, fn: (t: TestApp) => Promise<void>) =>
-      it(name, async (ctx) => {
-        if (dialect === 'postgres') {
-          const why = await postgresUnavailable();
-          if (why) return ctx.skip(why);
-        }
-        const t = await createTestApp(dialect);
-        try {
-          await fn(t);
-        } finally {
-          await t.close();
-        }
-      });
+    const withApp = appTest(dialect);
 
     withApp('a report with policyVersion beyond int4 is a 400, the largest int4 is stored', async (t) => {
       const d = await t.enroll();

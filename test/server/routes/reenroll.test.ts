@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import {
-  bearer,
-  createTestApp,
-  DIALECTS,
-  finding,
-  postgresUnavailable,
-  validHost,
-  validReport,
-  type TestApp,
-} from '../helpers.js';
+import { describe } from 'node:test';
+import { appTest, bearer, DIALECTS, finding, type TestApp, validHost, validReport } from '../helpers.js';
 
 /**
  * Issue 14, finding 1: with the enrollment secret and a victim's machine id, re-enrolling used to hand out the
@@ -18,19 +9,7 @@ import {
  */
 for (const dialect of DIALECTS) {
   describe(`re-enrollment on ${dialect}`, () => {
-    const withApp = (name: string, fn: (t: TestApp) => Promise<void>) =>
-      it(name, async (ctx) => {
-        if (dialect === 'postgres') {
-          const why = await postgresUnavailable();
-          if (why) return ctx.skip(why);
-        }
-        const t = await createTestApp(dialect);
-        try {
-          await fn(t);
-        } finally {
-          await t.close();
-        }
-      });
+    const withApp = appTest(dialect);
 
     const enrollRaw = (t: TestApp, host: ReturnType<typeof validHost>, headers: Record<string, string> = {}) =>
       t.app.inject({
