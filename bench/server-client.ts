@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 import type { HostFacts } from '../protocol/enrollment.js';
-import { profileFor, type BenchDevice } from './server-payloads.js';
+import { osFor, profileFor, type BenchDevice } from './server-payloads.js';
 
 export async function call<T>(
   pool: Pool,
@@ -28,7 +28,7 @@ export async function call<T>(
 export function benchHost(i: number): HostFacts {
   return {
     hostname: `PC-BENCH-${String(i).padStart(6, '0')}`,
-    os: i % 10 < 8 ? 'windows' : i % 10 === 8 ? 'macos' : 'linux',
+    os: osFor(i),
     osVersion: '10.0.22631',
     osUser: `CITY\\bench${i}`,
     agentVersion: '0.1.0',
@@ -51,7 +51,7 @@ export async function enrollDevices(origin: string, secret: string, count: numbe
           const r = await call<{ deviceId: string; deviceToken: string }>(pool, 'POST', '/api/v1/enroll', {
             json: { enrollmentSecret: secret, host: benchHost(i) },
           });
-          devices[i] = { deviceId: r.body.deviceId, token: r.body.deviceToken, profile: profileFor(i) };
+          devices[i] = { deviceId: r.body.deviceId, token: r.body.deviceToken, profile: profileFor(i), os: osFor(i) };
         }
       }),
     );

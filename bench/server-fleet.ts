@@ -166,7 +166,7 @@ export async function seedFleet(db: Kysely<Database>, count: number, opts: Fleet
       if (lastSeen < now - 3 * DAY) summary.staleOver3Days++;
       if (status !== 'unknown') {
         const profile: Profile = status === 'violation' ? 'violation' : status === 'warning' ? 'warning' : 'compliant';
-        reporters.push({ token, profile });
+        reporters.push({ token, profile, os });
       }
       if (devices.length === CHUNK) await flush(trx);
     }

@@ -76,7 +76,7 @@ function requestSource(job: LoadJob): () => RequestSpec {
           method: 'POST',
           path: job.target === 'report' ? '/api/v1/reports' : '/baseline/reports',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${d.token}` },
-          body: JSON.stringify(reportFor(d.profile)),
+          body: JSON.stringify(reportFor(d.profile, d.os)),
         };
       };
     case 'policy304':

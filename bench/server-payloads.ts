@@ -3,6 +3,8 @@
  * city's fleet would send (most laptops clean, some with a banned or a tolerated app, now and then a change).
  */
 import { randomUUID } from 'node:crypto';
+import type { OsName } from '../protocol/common.js';
+import { ESSENTIAL_SOURCES } from '../protocol/coverage.js';
 import type { Finding, Report } from '../protocol/report.js';
 
 export type Profile = 'compliant' | 'violation' | 'warning';
@@ -10,6 +12,13 @@ export type Profile = 'compliant' | 'violation' | 'warning';
 export interface BenchDevice {
   token: string;
   profile: Profile;
+  /** The OS it enrolled with: the server judges a report by that OS's essential sources. */
+  os: OsName;
+}
+
+/** A city's mix: mostly Windows laptops, some Macs and Linux machines. */
+export function osFor(i: number): OsName {
+  return i % 10 < 8 ? 'windows' : i % 10 === 8 ? 'macos' : 'linux';
 }
 
 /** Share of devices per profile: a fleet some weeks into the ban. */
@@ -62,9 +71,9 @@ function finding(app: 'whatsapp' | 'telegram'): Finding {
       };
 }
 
-const SOURCES: Report['sources'] = [
-  { id: 'registry', ok: true },
-  { id: 'appx', ok: true },
+/** Every essential source of the OS read, plus the process list: a complete scan, not an unknown one. */
+const sourcesOf = (os: OsName): Report['sources'] => [
+  ...ESSENTIAL_SOURCES[os].map((id) => ({ id, ok: true })),
   { id: 'process', ok: true },
 ];
 
@@ -72,7 +81,7 @@ const SOURCES: Report['sources'] = [
  * One report of a device. About 2 in 100 reports are a change (the employee removed the app, or a clean laptop
  * got one), so the set-based device_apps rewrite is exercised too, not only the heartbeat fast path.
  */
-export function reportFor(profile: Profile, scannedAt = new Date(), flip = Math.random() < 0.02): Report {
+export function reportFor(profile: Profile, os: OsName, scannedAt = new Date(), flip = Math.random() < 0.02): Report {
   let effective: Profile = profile;
   if (flip) effective = profile === 'compliant' ? 'violation' : 'compliant';
   const findings = effective === 'violation' ? [finding('whatsapp')] : effective === 'warning' ? [finding('telegram')] : [];
@@ -87,6 +96,6 @@ export function reportFor(profile: Profile, scannedAt = new Date(), flip = Math.
         ? { status: 'compliant', pastDeadline: false, daysPastDeadline: 0 }
         : { status: effective, deadline: DEADLINE, pastDeadline: false, daysPastDeadline: 0 },
     findings,
-    sources: SOURCES,
+    sources: sourcesOf(os),
   };
 }

@@ -30,7 +30,7 @@ import { fmt, median, percentile, table } from './lib.js';
 import { adminToken, call, enrollDevices, policyEtag } from './server-client.js';
 import { seedFleet, type FleetSummary } from './server-fleet.js';
 import type { LoadJob, LoadResult } from './server-load.js';
-import { profileFor, type BenchDevice } from './server-payloads.js';
+import { osFor, profileFor, type BenchDevice } from './server-payloads.js';
 import { runLoadProcess, spawnAppwachtServer, spawnReady, type Spawned } from './server-process.js';
 
 const env = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
@@ -242,7 +242,7 @@ async function baselinePhase(): Promise<BaselinePhase> {
   const server = { pid: b.child.pid!, reports: false };
   const file = devicesFile(
     'baseline-devices',
-    Array.from({ length: DEVICES }, (_, i) => ({ token: `awd_baseline_${i}`, profile: profileFor(i) })),
+    Array.from({ length: DEVICES }, (_, i) => ({ token: `awd_baseline_${i}`, profile: profileFor(i), os: osFor(i) })),
   );
   const base = { origin: b.info.url, devicesFile: file, durationSec: SECONDS } as const;
   progress('baseline: POST, closed loop');

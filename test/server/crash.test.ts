@@ -152,7 +152,7 @@ async function loadAndKill(
       const d = mine[n % mine.length]!;
       const scannedAt = Math.max(Date.now(), (lastScan.get(d.deviceId) ?? 0) + 1);
       lastScan.set(d.deviceId, scannedAt);
-      const report = reportFor(PROFILES[randomInt(PROFILES.length)]!, new Date(scannedAt), false);
+      const report = reportFor(PROFILES[randomInt(PROFILES.length)]!, d.os, new Date(scannedAt), false);
       inFlight++;
       try {
         const r = await call<{ stored: boolean }>(pool, 'POST', '/api/v1/reports', {
