@@ -14,6 +14,7 @@ import { HttpError } from '../errors.js';
 import { secretsEqual } from '../services/secrets.js';
 import type { Decider } from './decide.js';
 import type { DecisionTokens } from './tokens.js';
+import { csvLine } from '../services/csv.js';
 
 export const DECISION_PREFIX = '/api/v1/decision';
 
@@ -42,12 +43,6 @@ export function basicUser(header: string | undefined): string | null {
   const colon = decoded.indexOf(':');
   const user = colon < 0 ? decoded : decoded.slice(0, colon);
   return user.length > 0 && user.length <= 512 ? user : null;
-}
-
-function csvCell(v: string): string {
-  // A cell starting with = + - @ would be a formula in a spreadsheet.
-  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[",\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 export function decisionRoutes(ctx: AppContext, decider: Decider, tokens: DecisionTokens): FastifyPluginAsyncZod {
@@ -111,11 +106,10 @@ export function decisionRoutes(ctx: AppContext, decider: Decider, tokens: Decisi
       async (req, reply) => {
         const rows = await ctx.repos.ladder.blocked();
         if (req.query.format === 'csv') {
-          const lines = [
-            'employee,blocked_since',
-            ...rows.map((r) => `${csvCell(r.email)},${new Date(r.blockedSince).toISOString()}`),
-          ];
-          return reply.type('text/csv; charset=utf-8').send(lines.join('\r\n') + '\r\n');
+          const csv =
+            csvLine(['employee', 'blocked_since']) +
+            rows.map((r) => csvLine([r.email, new Date(r.blockedSince).toISOString()])).join('');
+          return reply.type('text/csv; charset=utf-8').send(csv);
         }
         return {
           generatedAt: new Date(ctx.now()).toISOString(),

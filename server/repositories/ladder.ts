@@ -1,6 +1,7 @@
 import { PostgresAdapter, sql, type Kysely, type Updateable } from 'kysely';
 import type { Database, DeviceLadderRow, DeviceLadderTable, MailKind } from '../db/schema.js';
 import type { Exemption, LadderRecord } from '../escalation/ladder.js';
+import { chunks } from './chunks.js';
 
 /** 5 columns × 100 rows stays far below both dialects' bind-parameter limits. */
 const CHUNK = 100;
@@ -267,9 +268,3 @@ export function ladderRepo(db: Kysely<Database>) {
   };
 }
 export type LadderRepo = ReturnType<typeof ladderRepo>;
-
-function chunks<T>(xs: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
-  return out;
-}

@@ -5,6 +5,7 @@ import type { HistoryBound } from '../config.js';
 import type { Report } from '../../protocol/report.js';
 import { encodeEvidence } from './devices.js';
 import type { Database, DeviceAppsTable, DeviceRow, DevicesTable, DeviceStatus, ReportRow } from '../db/schema.js';
+import { chunks } from './chunks.js';
 
 export interface BatchItem {
   deviceId: string;
@@ -398,12 +399,6 @@ function appRows(deviceId: string, report: Report, firstSeen: (ruleId: string) =
       evidence: encodeEvidence(f.evidence),
       first_seen_at: firstSeen(f.ruleId),
     }));
-}
-
-function chunks<T>(xs: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
-  return out;
 }
 
 export type ReportsRepo = ReturnType<typeof reportsRepo>;

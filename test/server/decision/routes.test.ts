@@ -145,7 +145,7 @@ describe('blocked list', () => {
         url: '/api/v1/decision/blocked?format=csv',
         headers: { 'x-appwacht-token': T.blocklist },
       });
-      assert.equal(csv.body, `employee,blocked_since\r\nben@stadt.example,${new Date(SINCE).toISOString()}\r\n`);
+      assert.equal(csv.body, `"employee","blocked_since"\r\n"ben@stadt.example","${new Date(SINCE).toISOString()}"\r\n`);
       const denied = await t.app.inject({
         method: 'GET',
         url: '/api/v1/decision/blocked',
