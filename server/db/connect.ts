@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { ownerOnlySqlite } from '../services/owner-only.js';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
+import { Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
+import { OwnSchemasPostgresDialect } from './introspector.js';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -84,7 +85,7 @@ export function openDatabase(target: DatabaseTarget): DatabaseHandle {
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new OwnSchemasPostgresDialect({ pool }) });
   return {
     db,
     dialect: 'postgres',
