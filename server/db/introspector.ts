@@ -64,6 +64,7 @@ export class OwnSchemasIntrospector implements DatabaseIntrospector {
 
 /** Kysely's PostgreSQL dialect with {@link OwnSchemasIntrospector}. */
 export class OwnSchemasPostgresDialect extends PostgresDialect {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the signature Kysely declares
   override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new OwnSchemasIntrospector(db);
   }
