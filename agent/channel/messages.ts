@@ -77,6 +77,9 @@ export interface StateMessage {
   agentMode: 'machine';
   agent: { running: boolean; pid: number | null; version: string | null; startedAt: string | null };
   enrolled: boolean | null;
+  /** For the tray's About: the server the agent reports to (null: local mode) and this device's id there. */
+  server: string | null;
+  deviceId: string | null;
   policy: { version: number; origin: string; expired: boolean; expiresAt: string | null; organization: string } | null;
   /** The last check as it concerns this account (its own status, not the device's). */
   lastCheck: { at: string; status: 'compliant' | 'warning' | 'violation'; findings: TrayFinding[] } | null;

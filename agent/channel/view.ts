@@ -74,6 +74,8 @@ export function buildStateView(agentState: unknown, trayView: unknown, viewer: V
       startedAt: str(agent?.startedAt) ?? null,
     },
     enrolled: typeof enrollment?.enrolled === 'boolean' ? enrollment.enrolled : null,
+    server: str(s?.server) ?? null,
+    deviceId: str(enrollment?.deviceId) ?? null,
     policy:
       policy && num(policy.version) !== undefined
         ? {
