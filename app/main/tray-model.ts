@@ -77,8 +77,8 @@ function appsShort(apps: string[]): string {
 
 /** App names come from the catalog or the admin's policy: shown as plain text on one line, bounded. */
 function oneLine(text: string, max: number): string {
-  // eslint-disable-next-line no-control-regex
   const flat = text
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
