@@ -35,18 +35,27 @@ describe('build/ service definitions of the machine agent', () => {
     'the systemd unit passes systemd-analyze verify (and a broken copy does not: the check can fail)',
     { skip: ANALYZE ? false : 'systemd-analyze is not installed (.ci/run installs the systemd package)' },
     async () => {
-      const unit = await readFile(join(BUILD, 'linux', 'appwacht-agent.service'), 'utf8');
+      // The unit names the Node the package installs (/opt/Appwacht/runtime); here this test's Node stands in for it
+      // (linux-packages.test.ts verifies the installed unit as it is).
+      const unit = (await readFile(join(BUILD, 'linux', 'appwacht-agent.service'), 'utf8')).replace(
+        'ExecStart=/opt/Appwacht/runtime/bin/node',
+        `ExecStart=${process.execPath}`,
+      );
       const good = await verify(unit);
       assert.ok(good.ok, good.stderr);
       assert.equal(good.stderr.trim(), '', 'no warnings either');
-      const broken = await verify(unit.replace('ExecStart=/usr/bin/node', 'ExecStart=relative/node'));
+      const broken = await verify(unit.replace(`ExecStart=${process.execPath}`, 'ExecStart=relative/node'));
       assert.ok(!broken.ok || broken.stderr.includes('ExecStart'), 'a relative ExecStart is reported');
     },
   );
 
   it('the unit runs `run --system` as root with a root-only state folder and keeps the homes readable', async () => {
     const unit = await readFile(join(BUILD, 'linux', 'appwacht-agent.service'), 'utf8');
-    assert.match(unit, /^ExecStart=\/usr\/bin\/node .*appwacht\.js run --system$/m);
+    // The shipped Node runtime on the bundled agent, both where the deb/rpm put them.
+    assert.match(
+      unit,
+      /^ExecStart=\/opt\/Appwacht\/runtime\/bin\/node .*\/opt\/Appwacht\/agent\/bin\/appwacht\.js run --system$/m,
+    );
     assert.doesNotMatch(unit, /^User=(?!root)/m);
     assert.match(unit, /^StateDirectoryMode=0700$/m);
     assert.match(unit, /^Environment=APPWACHT_CHANNEL_DIR=\/run\/appwacht$/m);
