@@ -3,14 +3,12 @@
  * (tray.ts turns the menu model into Electron's Menu), so every choice is tested under plain Node in both languages.
  */
 import type { Lang, LadderView } from '../../protocol/index.js';
+import type { Condition } from '../shared/bridge.js';
 import { formatDate } from '../../agent/i18n.js';
 
-/** The icon states: each has its own glyph in assets/tray/ (shape, not colour alone, tells them apart). */
-export const TRAY_STATES = ['compliant', 'found', 'overdue', 'warning', 'unknown'] as const;
-export type TrayState = (typeof TRAY_STATES)[number];
-
-/** Why the state is unknown: the text says which, the icon is the same (nothing the employee can act on). */
-export type UnknownReason = 'not-checked' | 'offline' | 'policy' | 'coverage';
+/** The five tray glyphs in assets/tray/ (shape, not colour alone, tells them apart). */
+export const TRAY_ICONS = ['compliant', 'banned', 'overdue', 'warning', 'unknown'] as const;
+export type TrayIcon = (typeof TRAY_ICONS)[number];
 
 /** What the tray knows, from either host (machine agent over the tray channel, or the in-process agent): facts.ts. */
 export interface TrayFacts {
@@ -26,45 +24,65 @@ export interface TrayFacts {
   } | null;
   policy: { version: number; organization: string; expired: boolean } | null;
   /** Where the device stands on the server's ladder, when the server said so. */
-  ladder?: Pick<LadderView, 'step' | 'blockAt' | 'blockedAt'> | null;
+  ladder?: Pick<LadderView, 'step'> | null;
   server: string | null;
   deviceId: string | null;
   appVersion: string;
 }
 
 export interface TrayChoice {
-  state: TrayState;
-  unknownReason?: UnknownReason;
+  /** The one word tray and window share (app/shared/bridge.ts). */
+  condition: Condition;
   /** The earliest deadline of the banned apps found (ISO), if any. */
   deadline?: string;
-  /** Names of the apps that make the state (banned first, or the warned ones). */
+  /** Names of the apps that make the condition (banned ones, or the warned ones). */
   apps: string[];
 }
 
-/** Pure: the icon state. Findings come first: an expired policy is still enforced, and a found app must show. */
-export function chooseTrayState(f: TrayFacts, now: number): TrayChoice {
-  if (!f.reachable) return { state: 'unknown', unknownReason: 'offline', apps: [] };
-  const check = f.lastCheck;
-  if (!check) return { state: 'unknown', unknownReason: 'not-checked', apps: [] };
-  const banned = check.findings.filter((x) => x.action === 'ban');
+/**
+ * Pure: the condition, the most urgent for the employee where several hold (bridge.ts's order): blocked > overdue >
+ * banned > policy-problem > offline > warning > incomplete > unchecked > compliant. A found app comes first: an expired
+ * policy is still enforced (the last good one), and an app the employee must remove must show.
+ */
+export function chooseCondition(f: TrayFacts, now: number): TrayChoice {
+  const check = f.reachable ? f.lastCheck : null;
+  const banned = check?.findings.filter((x) => x.action === 'ban') ?? [];
   if (banned.length) {
     const deadline = banned
       .map((x) => x.deadline)
-      .filter(Boolean)
+      .filter((d) => !Number.isNaN(Date.parse(d)))
       .sort((a, b) => Date.parse(a) - Date.parse(b))[0];
+    const apps = unique(banned.map((x) => x.name));
+    const at = deadline ? { deadline } : {};
+    if (f.ladder?.step === 'blocked') return { condition: 'blocked', apps, ...at };
     const past = deadline !== undefined && Date.parse(deadline) <= now;
-    const ladderSays = f.ladder?.step === 'overdue' || f.ladder?.step === 'blocked';
-    return {
-      state: past || ladderSays ? 'overdue' : 'found',
-      apps: unique(banned.map((x) => x.name)),
-      ...(deadline ? { deadline } : {}),
-    };
+    return { condition: past || f.ladder?.step === 'overdue' ? 'overdue' : 'banned', apps, ...at };
   }
-  const warned = check.findings.filter((x) => x.action === 'warn');
-  if (warned.length) return { state: 'warning', apps: unique(warned.map((x) => x.name)) };
-  if (check.status === 'unknown') return { state: 'unknown', unknownReason: 'coverage', apps: [] };
-  if (!f.policy || f.policy.expired) return { state: 'unknown', unknownReason: 'policy', apps: [] };
-  return { state: 'compliant', apps: [] };
+  if (f.reachable && (!f.policy || f.policy.expired)) return { condition: 'policy-problem', apps: [] };
+  if (!f.reachable) return { condition: 'offline', apps: [] };
+  const warned = check?.findings.filter((x) => x.action === 'warn') ?? [];
+  if (warned.length) return { condition: 'warning', apps: unique(warned.map((x) => x.name)) };
+  if (check?.status === 'unknown') return { condition: 'incomplete', apps: [] };
+  if (!check) return { condition: 'unchecked', apps: [] };
+  return { condition: 'compliant', apps: [] };
+}
+
+/** Pure: the glyph of a condition. The four "cannot say" conditions share one (nothing the employee can act on). */
+export function trayIcon(condition: Condition): TrayIcon {
+  switch (condition) {
+    case 'compliant':
+    case 'warning':
+    case 'banned':
+      return condition;
+    case 'overdue':
+    case 'blocked':
+      return 'overdue';
+    case 'unchecked':
+    case 'incomplete':
+    case 'offline':
+    case 'policy-problem':
+      return 'unknown';
+  }
 }
 
 const unique = (names: string[]) => [...new Set(names)];
@@ -85,33 +103,31 @@ function oneLine(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-const UNKNOWN_TEXT: Record<UnknownReason, Record<Lang, string>> = {
-  'not-checked': { de: 'Noch nicht geprüft', en: 'Not checked yet' },
+const FIXED: Partial<Record<Condition, Record<Lang, string>>> = {
+  compliant: { de: 'Alles in Ordnung', en: 'All good' },
+  unchecked: { de: 'Noch nicht geprüft', en: 'Not checked yet' },
   offline: { de: 'Appwacht-Dienst nicht erreichbar', en: 'Appwacht service not reachable' },
-  policy: { de: 'Richtlinie fehlt oder ist abgelaufen', en: 'Policy missing or expired' },
-  coverage: { de: 'Gerät konnte nicht vollständig geprüft werden', en: 'Device could not be checked fully' },
+  'policy-problem': { de: 'Richtlinie fehlt oder ist abgelaufen', en: 'Policy missing or expired' },
+  incomplete: { de: 'Gerät konnte nicht vollständig geprüft werden', en: 'Device could not be checked fully' },
 };
 
 /** Pure: the one line that says the state (menu's first line, and after "Appwacht – " the tooltip). */
 export function statusLine(choice: TrayChoice, lang: Lang): string {
   const de = lang === 'de';
-  switch (choice.state) {
-    case 'compliant':
-      return de ? 'Alles in Ordnung' : 'All good';
-    case 'found': {
-      const by = choice.deadline
-        ? de
-          ? ` – entfernen bis ${formatDate(choice.deadline, lang)}`
-          : ` – remove by ${formatDate(choice.deadline, lang)}`
-        : '';
-      return `${de ? 'Nicht erlaubt' : 'Not allowed'}: ${appsShort(choice.apps)}${by}`;
+  const apps = appsShort(choice.apps);
+  switch (choice.condition) {
+    case 'banned': {
+      const d = choice.deadline && formatDate(choice.deadline, lang);
+      return `${de ? 'Nicht erlaubt' : 'Not allowed'}: ${apps}${d ? (de ? ` – entfernen bis ${d}` : ` – remove by ${d}`) : ''}`;
     }
     case 'overdue':
-      return `${de ? 'Frist abgelaufen' : 'Deadline passed'}: ${appsShort(choice.apps)}`;
+      return `${de ? 'Frist abgelaufen' : 'Deadline passed'}: ${apps}`;
+    case 'blocked':
+      return `${de ? 'E-Mail-Abgleich gesperrt' : 'Mail sync blocked'}: ${apps}`;
     case 'warning':
-      return `${de ? 'Hinweis' : 'Notice'}: ${appsShort(choice.apps)}`;
-    case 'unknown':
-      return UNKNOWN_TEXT[choice.unknownReason ?? 'not-checked'][lang];
+      return `${de ? 'Hinweis' : 'Notice'}: ${apps}`;
+    default:
+      return FIXED[choice.condition]![lang];
   }
 }
 

@@ -2,15 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { factsFromChannel, factsFromStatus, unreachableFacts } from '../../app/main/facts.js';
 import {
-  chooseTrayState,
+  chooseCondition,
+  trayIcon,
   menuModel,
   quitAllowed,
   statusLine,
   tooltip,
   TOOLTIP_MAX,
+  TRAY_ICONS,
   type MenuItemModel,
   type TrayFacts,
 } from '../../app/main/tray-model.js';
+import { CONDITIONS } from '../../app/shared/bridge.js';
 import type { StateMessage } from '../../agent/channel/messages.js';
 
 const NOW = Date.parse('2026-09-20T10:00:00Z');
@@ -32,29 +35,32 @@ const check = (
   lastCheck: { at: '2026-09-20T09:59:00Z', status, findings },
 });
 
-describe('chooseTrayState() and statusLine()', () => {
-  const cases: { name: string; facts: Partial<TrayFacts>; state: string; de: string; en: string }[] = [
-    { name: 'compliant', facts: {}, state: 'compliant', de: 'Alles in Ordnung', en: 'All good' },
+describe('chooseCondition(), trayIcon() and statusLine()', () => {
+  const cases: { name: string; facts: Partial<TrayFacts>; condition: string; icon: string; de: string; en: string }[] = [
+    { name: 'compliant', facts: {}, condition: 'compliant', icon: 'compliant', de: 'Alles in Ordnung', en: 'All good' },
     {
       name: 'banned app found, deadline ahead',
       facts: check('violation', [ban('WhatsApp', '2026-10-01T00:00:00+02:00')]),
-      state: 'found',
+      condition: 'banned',
+      icon: 'banned',
       de: 'Nicht erlaubt: WhatsApp – entfernen bis 1. Oktober 2026',
       en: 'Not allowed: WhatsApp – remove by 1 October 2026',
     },
     {
       name: 'banned app found, deadline passed',
       facts: check('violation', [ban('WhatsApp', '2026-09-01T00:00:00+02:00')]),
-      state: 'overdue',
+      condition: 'overdue',
+      icon: 'overdue',
       de: 'Frist abgelaufen: WhatsApp',
       en: 'Deadline passed: WhatsApp',
     },
     {
       name: 'deadline ahead on the device, but the server says blocked',
       facts: { ...check('violation', [ban('Telegram', '2026-10-01T00:00:00+02:00')]), ladder: { step: 'blocked' } },
-      state: 'overdue',
-      de: 'Frist abgelaufen: Telegram',
-      en: 'Deadline passed: Telegram',
+      condition: 'blocked',
+      icon: 'overdue',
+      de: 'E-Mail-Abgleich gesperrt: Telegram',
+      en: 'Mail sync blocked: Telegram',
     },
     {
       name: 'the earliest deadline of several banned apps decides; names bounded to two',
@@ -63,43 +69,56 @@ describe('chooseTrayState() and statusLine()', () => {
         ban('WhatsApp', '2026-09-01T00:00:00+02:00'),
         ban('Kik', '2026-12-01T00:00:00+01:00'),
       ]),
-      state: 'overdue',
+      condition: 'overdue',
+      icon: 'overdue',
       de: 'Frist abgelaufen: Signal, WhatsApp +1',
       en: 'Deadline passed: Signal, WhatsApp +1',
     },
     {
       name: 'warning-only app',
       facts: check('warning', [warn('Discord')]),
-      state: 'warning',
+      condition: 'warning',
+      icon: 'warning',
       de: 'Hinweis: Discord',
       en: 'Notice: Discord',
     },
     {
       name: 'a banned app wins over a warned one',
       facts: check('violation', [warn('Discord'), ban('WhatsApp', '2026-10-01T00:00:00+02:00')]),
-      state: 'found',
+      condition: 'banned',
+      icon: 'banned',
       de: 'Nicht erlaubt: WhatsApp – entfernen bis 1. Oktober 2026',
       en: 'Not allowed: WhatsApp – remove by 1 October 2026',
     },
-    { name: 'not checked yet', facts: { lastCheck: null }, state: 'unknown', de: 'Noch nicht geprüft', en: 'Not checked yet' },
+    {
+      name: 'not checked yet',
+      facts: { lastCheck: null },
+      condition: 'unchecked',
+      icon: 'unknown',
+      de: 'Noch nicht geprüft',
+      en: 'Not checked yet',
+    },
     {
       name: 'machine agent not reachable (even with an old check at hand)',
       facts: { reachable: false },
-      state: 'unknown',
+      condition: 'offline',
+      icon: 'unknown',
       de: 'Appwacht-Dienst nicht erreichbar',
       en: 'Appwacht service not reachable',
     },
     {
       name: 'policy expired',
       facts: { policy: { version: 7, organization: 'X', expired: true } },
-      state: 'unknown',
+      condition: 'policy-problem',
+      icon: 'unknown',
       de: 'Richtlinie fehlt oder ist abgelaufen',
       en: 'Policy missing or expired',
     },
     {
       name: 'no policy',
       facts: { policy: null },
-      state: 'unknown',
+      condition: 'policy-problem',
+      icon: 'unknown',
       de: 'Richtlinie fehlt oder ist abgelaufen',
       en: 'Policy missing or expired',
     },
@@ -109,29 +128,40 @@ describe('chooseTrayState() and statusLine()', () => {
         ...check('violation', [ban('WhatsApp', '2026-10-01T00:00:00+02:00')]),
         policy: { version: 7, organization: 'X', expired: true },
       },
-      state: 'found',
+      condition: 'banned',
+      icon: 'banned',
       de: 'Nicht erlaubt: WhatsApp – entfernen bis 1. Oktober 2026',
       en: 'Not allowed: WhatsApp – remove by 1 October 2026',
     },
     {
       name: 'unknown coverage (an essential source could not be read)',
       facts: check('unknown'),
-      state: 'unknown',
+      condition: 'incomplete',
+      icon: 'unknown',
       de: 'Gerät konnte nicht vollständig geprüft werden',
       en: 'Device could not be checked fully',
     },
     {
       name: 'hostile app name: control and bidi characters are flattened, length bounded',
       facts: check('warning', [warn('Evil\u202e\nApp<script>' + 'x'.repeat(100))]),
-      state: 'warning',
+      condition: 'warning',
+      icon: 'warning',
       de: `Hinweis: Evil App<script>${'x'.repeat(23)}…`,
       en: `Notice: Evil App<script>${'x'.repeat(23)}…`,
     },
   ];
+  it('every condition of the bridge has a glyph and a line in both languages', () => {
+    for (const condition of CONDITIONS)
+      for (const lang of ['de', 'en'] as const) {
+        assert.ok(TRAY_ICONS.includes(trayIcon(condition)));
+        assert.ok(statusLine({ condition, apps: ['X'] }, lang).length > 3, `${condition} ${lang}`);
+      }
+  });
   for (const c of cases)
     it(c.name, () => {
-      const choice = chooseTrayState({ ...BASE, ...c.facts }, NOW);
-      assert.equal(choice.state, c.state);
+      const choice = chooseCondition({ ...BASE, ...c.facts }, NOW);
+      assert.equal(choice.condition, c.condition);
+      assert.equal(trayIcon(choice.condition), c.icon);
       assert.equal(statusLine(choice, 'de'), c.de);
       assert.equal(statusLine(choice, 'en'), c.en);
       assert.equal(tooltip(choice, 'en'), `Appwacht – ${c.en}`);
@@ -139,7 +169,7 @@ describe('chooseTrayState() and statusLine()', () => {
 
   it('keeps the tooltip within what Windows shows (127 characters)', () => {
     const choice = {
-      state: 'found' as const,
+      condition: 'banned' as const,
       apps: ['A'.repeat(60), 'B'.repeat(60), 'C'],
       deadline: '2026-10-01T00:00:00+02:00',
     };
@@ -157,7 +187,7 @@ const labels = (items: MenuItemModel[]): string[] =>
   );
 
 describe('menuModel()', () => {
-  const choice = chooseTrayState(BASE, NOW);
+  const choice = chooseCondition(BASE, NOW);
   it('lists status, Check now, Open status, What is reported, language, About, Quit (German)', () => {
     assert.deepEqual(labels(menuModel(BASE, choice, { lang: 'de', quitAllowed: true, checking: false })), [
       'Alles in Ordnung',
@@ -181,7 +211,7 @@ describe('menuModel()', () => {
   });
   it('the same in English, per-user mode, local, not enrolled, without Quit', () => {
     const f = { ...BASE, mode: 'user' as const, server: null, deviceId: null, policy: null };
-    assert.deepEqual(labels(menuModel(f, chooseTrayState(f, NOW), { lang: 'en', quitAllowed: false, checking: false })), [
+    assert.deepEqual(labels(menuModel(f, chooseCondition(f, NOW), { lang: 'en', quitAllowed: false, checking: false })), [
       'Policy missing or expired',
       '—',
       'Check now',
@@ -213,7 +243,7 @@ describe('menuModel()', () => {
   });
   it('greys Check now while a check runs and while the agent cannot be reached', () => {
     const checkNow = (f: TrayFacts, checking: boolean) =>
-      menuModel(f, chooseTrayState(f, NOW), { lang: 'en', quitAllowed: false, checking }).find(
+      menuModel(f, chooseCondition(f, NOW), { lang: 'en', quitAllowed: false, checking }).find(
         (i) => i.kind === 'action' && i.id === 'check-now',
       );
     assert.deepEqual(checkNow(BASE, false), { kind: 'action', id: 'check-now', label: 'Check now', enabled: true });
@@ -262,11 +292,11 @@ describe('facts from the hosts', () => {
       lastReport: null,
     };
     const f = factsFromChannel(s, '9.9.9');
-    assert.equal(chooseTrayState(f, NOW).state, 'found');
+    assert.equal(chooseCondition(f, NOW).condition, 'banned');
     assert.equal(f.server, 'https://s.example');
     assert.equal(f.deviceId, 'd-1');
     assert.equal(
-      chooseTrayState(factsFromChannel({ ...s, agent: { ...s.agent, running: false } }, '9'), NOW).unknownReason,
+      chooseCondition(factsFromChannel({ ...s, agent: { ...s.agent, running: false } }, '9'), NOW).condition,
       'offline',
     );
   });
@@ -296,6 +326,6 @@ describe('facts from the hosts', () => {
       f.lastCheck?.findings.map((x) => x.deadline),
       ['2026-09-01T00:00:00+02:00', ''],
     );
-    assert.equal(chooseTrayState(f, NOW).state, 'overdue');
+    assert.equal(chooseCondition(f, NOW).condition, 'overdue');
   });
 });
