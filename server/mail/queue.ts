@@ -16,6 +16,7 @@ import { PostgresAdapter, type Kysely } from 'kysely';
 import nodemailer from 'nodemailer';
 import type { Database } from '../db/schema.js';
 import type { MailFacts } from '../escalation/service.js';
+import { mailTemplatesRepo } from '../repositories/mail-templates.js';
 import { renderMail } from './render.js';
 
 const LEASE_MS = 120_000;
@@ -41,6 +42,7 @@ export function createMailQueue(deps: {
   now: () => number;
   /** Test hook: runs after the SMTP server accepted a mail, before it is marked sent (crash-window tests). */
   afterAccept?: (id: number) => Promise<void> | void;
+  log?: Pick<FastifyBaseLogger, 'warn'>;
 }) {
   const transport = nodemailer.createTransport(deps.smtp.url, {
     connectionTimeout: 10_000,
@@ -85,8 +87,12 @@ export function createMailQueue(deps: {
       for (;;) {
         const rows = await lease(deps.now());
         if (rows.length === 0) return stats;
+        // Read per batch: a template the admin saved on another instance is used from the next batch on.
+        const templates = await mailTemplatesRepo(deps.db).all();
         for (const row of rows) {
-          const mail = renderMail(JSON.parse(row.facts) as MailFacts);
+          const mail = renderMail(JSON.parse(row.facts) as MailFacts, templates, (key, err) =>
+            deps.log?.warn({ template: key, err: err.message }, 'stored mail template refused; the shipped one was used'),
+          );
           const messageId = `<appwacht-mail-${row.id}@appwacht.invalid>`;
           try {
             await transport.sendMail({ from: deps.smtp.from, to: row.employee, messageId, ...mail });

@@ -128,7 +128,7 @@ describe('mail queue over a real SMTP server', () => {
       assert.match(m.text!, /it-servicedesk@example\.org/);
       const html = String(m.html);
       assert.ok(!html.includes('<script>') && !html.includes('<img'), 'device-supplied text must not become markup');
-      assert.ok(html.includes('&#60;script&#62;'));
+      assert.ok(html.includes('&lt;script&gt;'), html);
       assert.equal((await s.row(id)).status, 'sent');
       // Sent once: a second drain (a restart) sends nothing.
       assert.equal((await s.queue.drainOnce()).sent, 0);
