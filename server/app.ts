@@ -138,7 +138,9 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     metrics,
     deviceTokens,
     escalation,
-    mail: config.escalation.smtp ? createMailQueue({ db: deps.handle.db, smtp: config.escalation.smtp, now }) : null,
+    mail: config.escalation.smtp
+      ? createMailQueue({ db: deps.handle.db, smtp: config.escalation.smtp, now, log: app.log })
+      : null,
   };
 
   app.decorateRequest('deviceId', null);

@@ -7,7 +7,9 @@ import type { Metrics } from './plugins/metrics.js';
 import { adminsRepo, apiTokensRepo, sessionsRepo } from './repositories/admins.js';
 import { auditRepo } from './repositories/audit.js';
 import { devicesRepo } from './repositories/devices.js';
+import { employeesRepo } from './repositories/employees.js';
 import { ladderRepo } from './repositories/ladder.js';
+import { mailTemplatesRepo } from './repositories/mail-templates.js';
 import { enrollmentRequestsRepo } from './repositories/enrollment-requests.js';
 import { policiesRepo } from './repositories/policies.js';
 import { reportsRepo } from './repositories/reports.js';
@@ -27,6 +29,8 @@ export interface Repos {
   policies: ReturnType<typeof policiesRepo>;
   enrollmentRequests: ReturnType<typeof enrollmentRequestsRepo>;
   ladder: ReturnType<typeof ladderRepo>;
+  employees: ReturnType<typeof employeesRepo>;
+  mailTemplates: ReturnType<typeof mailTemplatesRepo>;
 }
 
 /**
@@ -60,6 +64,8 @@ export function createRepos(db: Kysely<Database>): Repos {
     sessions: sessionsRepo(db),
     tokens: apiTokensRepo(db),
     ladder: ladderRepo(db),
+    employees: employeesRepo(db),
+    mailTemplates: mailTemplatesRepo(db),
     policies: policiesRepo(db),
     enrollmentRequests: enrollmentRequestsRepo(db),
   };

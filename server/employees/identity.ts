@@ -57,16 +57,19 @@ export function loginIdentity(login: string, template: string | null, overrides:
 }
 
 export interface CsvMapping {
-  rows: { osUser: string; email: string }[];
+  rows: { osUser: string; email: string; line: number }[];
   errors: { line: number; message: string }[];
 }
 
 /**
  * `os_user,email` per line (a header line naming them is skipped; `;` works as separator too, as Excel writes it in
- * German locales). Bad lines are reported with their number, the good ones kept.
+ * German locales). Bad lines are reported with their number, the good ones kept. One user named twice with two
+ * addresses is an error on the second line (a mistake in the file, not a choice to guess); twice with one address is
+ * kept once.
  */
 export function parseEmployeeCsv(text: string): CsvMapping {
   const out: CsvMapping = { rows: [], errors: [] };
+  const seen = new Map<string, { line: number; email: string }>();
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   lines.forEach((line, i) => {
     const n = i + 1;
@@ -84,7 +87,12 @@ export function parseEmployeeCsv(text: string): CsvMapping {
     if (user === null) return void out.errors.push({ line: n, message: `not a usable user name: ${cells[0]!.slice(0, 80)}` });
     if (!Email.safeParse(email).success)
       return void out.errors.push({ line: n, message: `not a mail address: ${cells[1]!.slice(0, 80)}` });
-    out.rows.push({ osUser: user, email });
+    const first = seen.get(user);
+    if (first && first.email !== email)
+      return void out.errors.push({ line: n, message: `${user} is mapped twice (line ${first.line}: ${first.email})` });
+    if (first) return;
+    seen.set(user, { line: n, email });
+    out.rows.push({ osUser: user, email, line: n });
   });
   return out;
 }

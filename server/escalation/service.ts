@@ -137,8 +137,15 @@ export function createEscalation(deps: { db: Kysely<Database>; config: Escalatio
         if (employee && o.record.blockedAt !== null) settle.add(employee);
       }
     }
+    await settleEmployees(trx, settle, now);
+    return out;
+  }
+
+  /** Recomputes the employees' decisions and queues a webhook for each change. */
+  async function settleEmployees(trx: Kysely<Database>, emails: Iterable<string>, now: number): Promise<void> {
+    const repo = ladderRepo(trx);
     // Sorted: two transactions settling the same employees lock their rows in one order (no deadlock).
-    for (const email of [...settle].sort()) {
+    for (const email of [...new Set(emails)].sort()) {
       const change = await repo.settleEmployee(email, now);
       if (change && deps.config.webhook) {
         const body: DecisionChange = {
@@ -151,7 +158,6 @@ export function createEscalation(deps: { db: Kysely<Database>; config: Escalatio
         await repo.enqueueWebhook(email, body, now);
       }
     }
-    return out;
   }
 
   return {
@@ -192,6 +198,21 @@ export function createEscalation(deps: { db: Kysely<Database>; config: Escalatio
       return { evaluated, effects };
     },
 
+    /**
+     * Evaluates the given devices now (an admin granted or revoked an exemption, retired a device, imported a
+     * mapping): the decision follows at once instead of at the next sweep.
+     */
+    async refresh(deviceIds: string[], now = deps.now()): Promise<void> {
+      const ids = [...new Set(deviceIds)].sort();
+      for (let i = 0; i < ids.length; i += SWEEP_BATCH)
+        await deps.db.transaction().execute((trx) => evaluate(trx, ids.slice(i, i + SWEEP_BATCH), now));
+    },
+
+    /** After devices were deleted (their ladder rows with them): their employees' decisions are recomputed. */
+    async resettle(emails: string[], now = deps.now()): Promise<void> {
+      if (emails.length > 0) await deps.db.transaction().execute((trx) => settleEmployees(trx, emails, now));
+    },
+
     /** Forget cached mappings (after an import). */
     forgetIdentities(): void {
       overrides = null;
@@ -210,7 +231,14 @@ function deviceFacts(row: LadderDeviceRow, ruleIds: string[], info: PolicyInfo):
   }
   const failing = row.status === 'warning' || row.status === 'violation';
   const status: DeviceFacts['status'] = failing ? (deadline !== null ? 'violation' : 'warning') : row.status;
-  return { status, lastSeenAt: row.last_seen_at, lastScannedAt: row.last_scanned_at, violationDeadline: deadline };
+  return {
+    status,
+    lastSeenAt: row.last_seen_at,
+    lastScannedAt: row.last_scanned_at,
+    violationDeadline: deadline,
+    // A retired device (lost, replaced) no longer counts for its employee.
+    retiredAt: row.retired_at,
+  };
 }
 
 async function mailFacts(

@@ -13,6 +13,7 @@ export interface LadderDeviceRow extends DeviceLadderRow {
   os_user: string;
   hostname: string;
   os: 'windows' | 'macos' | 'linux';
+  retired_at: number | null;
 }
 
 export function toRecord(r: DeviceLadderRow): LadderRecord {
@@ -82,7 +83,7 @@ export function ladderRepo(db: Kysely<Database>) {
           .selectFrom('device_ladder as l')
           .innerJoin('devices as d', 'd.id', 'l.device_id')
           .selectAll('l')
-          .select(['d.status', 'd.last_seen_at', 'd.last_scanned_at', 'd.os_user', 'd.hostname', 'd.os'])
+          .select(['d.status', 'd.last_seen_at', 'd.last_scanned_at', 'd.os_user', 'd.hostname', 'd.os', 'd.retired_at'])
           .where('l.device_id', 'in', part);
         if (postgres) q = q.forUpdate('l');
         out.push(...((await q.execute()) as LadderDeviceRow[]));
@@ -166,6 +167,11 @@ export function ladderRepo(db: Kysely<Database>) {
     async devicesOfEmployee(employee: string): Promise<string[]> {
       const rows = await db.selectFrom('device_ladder').select('device_id').where('employee', '=', employee).execute();
       return rows.map((r) => r.device_id);
+    },
+
+    async employeeOf(deviceId: string): Promise<string | null> {
+      const r = await db.selectFrom('device_ladder').select('employee').where('device_id', '=', deviceId).executeTakeFirst();
+      return r?.employee ?? null;
     },
 
     /**

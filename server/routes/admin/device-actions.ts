@@ -37,6 +37,8 @@ export function adminDeviceActionRoutes(ctx: AppContext): FastifyPluginAsyncZod 
         if (outcome === 'missing') throw notFound('no such device');
         if (outcome === 'retired') throw conflict('DEVICE_RETIRED', 'the device is retired already');
         ctx.deviceTokens.forgetDevice(id);
+        // A retired device no longer counts for its employee: a block it caused is lifted now, not at the next sweep.
+        await ctx.escalation.refresh([id], now);
         return reply.code(204).send(null);
       },
     );
@@ -56,6 +58,7 @@ export function adminDeviceActionRoutes(ctx: AppContext): FastifyPluginAsyncZod 
         const now = ctx.now();
         const deleted = await ctx.tx(async (repos) => {
           const device = await repos.devices.get(id);
+          const employee = device ? await repos.ladder.employeeOf(id) : null;
           if (!device || !(await repos.devices.delete(id))) return false;
           await repos.audit.append({
             at: now,
@@ -64,10 +67,12 @@ export function adminDeviceActionRoutes(ctx: AppContext): FastifyPluginAsyncZod 
             target: `device:${id}`,
             details: { hostname: device.hostname, machineId: device.machine_id },
           });
-          return true;
+          return { employee };
         });
         if (!deleted) throw notFound('no such device');
         ctx.deviceTokens.forgetDevice(id);
+        // Its ladder row went with it: the employee's decision is recomputed from the devices left.
+        if (deleted.employee) await ctx.escalation.resettle([deleted.employee], now);
         return reply.code(204).send(null);
       },
     );

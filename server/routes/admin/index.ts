@@ -5,7 +5,10 @@ import { adminAuditRoutes } from './audit.js';
 import { adminDeviceActionRoutes } from './device-actions.js';
 import { adminDeviceRoutes } from './devices.js';
 import { adminEnrollmentRequestRoutes } from './enrollment-requests.js';
+import { adminEmployeeRoutes } from './employees.js';
 import { adminEnrollmentSecretRoutes } from './enrollment-secret.js';
+import { adminExemptionRoutes } from './exemptions.js';
+import { adminMailTemplateRoutes } from './mail-templates.js';
 import { adminPolicyRoutes } from './policies.js';
 import { loginRoutes, sessionRoutes } from './session.js';
 import { adminTokenRoutes } from './tokens.js';
@@ -26,6 +29,9 @@ const ADMIN_ROUTE_FILES = [
   adminEnrollmentRequestRoutes,
   adminDeviceActionRoutes,
   adminEnrollmentSecretRoutes,
+  adminEmployeeRoutes,
+  adminExemptionRoutes,
+  adminMailTemplateRoutes,
 ];
 
 export class AdminRouteOutsideError extends Error {
