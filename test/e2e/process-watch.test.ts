@@ -27,8 +27,12 @@ function reportsWithPid(detail: DeviceDetail, pid: number) {
   );
 }
 
+// How fast a start is noticed and recorded is measured by `npm run bench:agent` ("banned app started 10×"), beside
+// its baseline; this test asserts only that it happens. Its waits are bounds against hanging, not speed goals.
+const HANG_BOUND_MS = 60_000;
+
 describe('process watch (real agent, real server, a real process named like a banned app)', () => {
-  it('reports a started Telegram within 5 seconds, and its exit', async (t) => {
+  it('reports a started Telegram, and its exit', async (t) => {
     if (process.platform !== 'linux') return t.skip('the /proc process watch is Linux-only; other OSes poll the process list');
     assertBuilt();
     const tmp = await tempDir();
@@ -37,7 +41,7 @@ describe('process watch (real agent, real server, a real process named like a ba
     let telegram: ReturnType<typeof spawn> | undefined;
     try {
       const admin = await AdminApi.login(server.info.url);
-      // scanMinutes 1: a start noticed within seconds can only come from the watch, not from the interval scan.
+      // That the report comes from the watch, not from an interval scan, is checked below by its log line and trigger.
       const v = await admin.createPolicy(policyBanning(['telegram']));
       // A tree with one harmless package and nothing else: the only evidence can be the running process. (Without a
       // package database the tree is no system, and its scans are unknown.)
@@ -74,11 +78,10 @@ describe('process watch (real agent, real server, a real process named like a ba
           const hits = reportsWithPid(await admin.device(device!.id), pid);
           return hits.length ? hits : undefined;
         },
-        10_000,
+        HANG_BOUND_MS,
         50,
       );
       const elapsed = Date.now() - started;
-      assert.ok(elapsed < 5_000, `noticed and reported within 5 s (took ${elapsed} ms)`);
       assert.equal(report[0]!.kind, 'change');
       const noticed = agent.log.find((l) => l.msg === 'banned app started' && l.pid === pid);
       assert.ok(noticed, 'the watch logged the start');
@@ -89,11 +92,11 @@ describe('process watch (real agent, real server, a real process named like a ba
       });
       assert.deepEqual(status.compliance?.findings.find((f) => f.appId === 'telegram')?.evidence, ['running']);
       assert.match((status.compliance as unknown as { trigger: string }).trigger, /^process started: Telegram/);
-      t.diagnostic(`start → report on the server: ${elapsed} ms`);
+      t.diagnostic(`start → report on the server: ${elapsed} ms (not a test: bench:agent measures it)`);
 
       // Quit it: the exit is noticed too, and the next change report no longer names the pid.
       telegram.kill('SIGKILL');
-      await agent.waitForLog('exit noticed', (l) => l.msg === 'banned app exited' && l.pid === pid, 10_000);
+      await agent.waitForLog('exit noticed', (l) => l.msg === 'banned app exited' && l.pid === pid, HANG_BOUND_MS);
       await waitFor(
         'a later change report without the process',
         async () => {
@@ -103,7 +106,7 @@ describe('process watch (real agent, real server, a real process named like a ba
             ? newest
             : undefined;
         },
-        10_000,
+        HANG_BOUND_MS,
       );
     } finally {
       telegram?.kill('SIGKILL');
