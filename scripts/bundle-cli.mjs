@@ -34,6 +34,27 @@ const zodLocales = {
   },
 };
 
+/**
+ * The agent only parses property lists, but `plist` re-exports its builder too, which imports xmlbuilder (160 kB), and
+ * plist does not declare itself free of side effects, so esbuild keeps every module it imports. Said here for its own
+ * modules: the unused builder and xmlbuilder drop out of the bundle.
+ */
+const plistParseOnly = {
+  name: 'plist-parse-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/.*\.js$/ }, async (args) => {
+      if (!args.importer.includes('/node_modules/plist/') || args.pluginData?.plist) return undefined;
+      const { path, errors } = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { plist: true },
+      });
+      return errors.length > 0 ? { errors } : { path, sideEffects: false };
+    });
+  },
+};
+
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${repo}dist/cli`;
 
@@ -49,7 +70,7 @@ const result = await build({
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
   external: ['node-notifier', 'ps-list'],
-  plugins: [zodLocales],
+  plugins: [zodLocales, plistParseOnly],
   // CommonJS packages inside the bundle (undici) require Node's builtins; an ES module has no `require` of its own.
   banner: {
     js: "import { createRequire as __appwachtCreateRequire } from 'node:module';\nconst require = __appwachtCreateRequire(import.meta.url);",

@@ -69,4 +69,19 @@ describe('lazy command loading', () => {
       [],
     );
   });
+
+  it('the bundle holds the plist parser but not its builder (xmlbuilder): the agent only reads property lists', async () => {
+    const meta = JSON.parse(await readFile(join(REPO, 'dist', 'cli', 'meta.json'), 'utf8')) as {
+      outputs: Record<string, { inputs: Record<string, unknown> }>;
+    };
+    const inputs = Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs));
+    assert.ok(
+      inputs.some((i) => i.startsWith('node_modules/plist/')),
+      'plist is in the bundle',
+    );
+    assert.deepEqual(
+      inputs.filter((i) => i.startsWith('node_modules/xmlbuilder/') || /node_modules\/plist\/dist\/build/.test(i)),
+      [],
+    );
+  });
 });
