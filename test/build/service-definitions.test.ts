@@ -60,6 +60,7 @@ describe('build/ service definitions of the machine agent', () => {
     assert.match(unit, /^StateDirectoryMode=0700$/m);
     assert.match(unit, /^Environment=APPWACHT_CHANNEL_DIR=\/run\/appwacht$/m);
     assert.doesNotMatch(unit, /^ProtectHome=/m, 'the agent must read every home');
+    assert.match(unit, /^CacheDirectoryMode=0700$/m, 'the compile cache holds code the agent runs: root-only');
   });
 
   it('the LaunchDaemon runs `run --system` as root at load and keeps it alive', async () => {
