@@ -29,14 +29,16 @@ export interface ProcessRun {
   code: number | null;
   /** Peak resident set size in KiB, as the kernel's rusage reports it (GNU time %M). */
   maxRssKiB: number;
+  /** User + system CPU time in ms (GNU time %U + %S): less swayed than wall time by a loaded machine. */
+  cpuMs: number;
   stdout: string;
 }
 
-/** Runs a command under GNU time to learn its wall time and peak memory (maxrss) in one go. */
+/** Runs a command under GNU time to learn its wall time, CPU time and peak memory (maxrss) in one go. */
 export function runMeasured(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', '__MAXRSS__%M', cmd, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '__MAXRSS__%M %U %S', cmd, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -44,9 +46,9 @@ export function runMeasured(cmd: string, args: string[], env: NodeJS.ProcessEnv 
     child.on('error', reject);
     child.on('close', (code) => {
       const ms = performance.now() - start;
-      const match = /__MAXRSS__(\d+)/.exec(stderr);
+      const match = /__MAXRSS__(\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
       if (!match) return reject(new Error(`no maxrss from /usr/bin/time: ${stderr.slice(-300)}`));
-      resolve({ ms, code, maxRssKiB: Number(match[1]), stdout });
+      resolve({ ms, code, maxRssKiB: Number(match[1]), cpuMs: (Number(match[2]) + Number(match[3])) * 1000, stdout });
     });
   });
 }
