@@ -61,8 +61,7 @@ const outdir = `${repo}dist/cli`;
 await rm(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: repo,
-  // compile-cache.js is loaded by bin/appwacht.js before the CLI itself, so that V8's code cache covers the rest.
-  entryPoints: { appwacht: 'agent/cli/main.ts', 'compile-cache': 'agent/cli/compile-cache.ts' },
+  entryPoints: { appwacht: 'agent/cli/main.ts' },
   outdir,
   bundle: true,
   splitting: true,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 /**
  * V8's code cache on disk (Node ≥ 22.1, `module.enableCompileCache`): a start reuses the bytecode of the bundle's chunks
- * instead of compiling them again (BENCHMARKS.md, "Start-up"). bin/appwacht.js calls this before it loads the bundle.
+ * instead of compiling them again (BENCHMARKS.md, "Start-up"). The CLI's entry calls this before it loads a command.
  * On Node 20 it does nothing.
  *
  * The cache holds code this process will run, so it lives only in a folder that nobody else can write: systemd's

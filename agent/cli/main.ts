@@ -5,6 +5,7 @@ import { detectLang } from '../i18n.js';
 import { AGENT_VERSION } from '../version.js';
 import { ExitCode, type CliContext, type Command } from './command.js';
 import { commands, type CommandEntry } from './commands/index.js';
+import { enableCompileCache } from './compile-cache.js';
 
 const LANG_OPTION = { lang: { type: 'string' as const } };
 
@@ -73,6 +74,8 @@ export async function main(argv: string[], base: Omit<CliContext, 'lang'>): Prom
 
 /** Process entry: wires stdio and signals, then exits with the command's code once output is flushed. */
 export async function cli(): Promise<void> {
+  // Before any command's chunks load (commands/index.ts loads them on demand), so that the cache covers them.
+  enableCompileCache();
   const controller = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
   const code = await main(process.argv.slice(2), {
