@@ -113,9 +113,7 @@ const DEFAULT_PARAGRAPHS: Record<MailKind, Record<MailLang, { subject: string; b
   cleared: {
     de: {
       subject: 'Zugang wieder frei',
-      body: [
-        'Ihr Dienstgerät {{hostname}} ist wieder in Ordnung. Mail, Kontakte und Kalender sind wieder freigegeben. Danke!',
-      ],
+      body: ['Ihr Dienstgerät {{hostname}} ist wieder in Ordnung. Mail, Kontakte und Kalender sind wieder freigegeben. Danke!'],
     },
     en: {
       subject: 'Access restored',
@@ -160,7 +158,9 @@ function check(source: string, part: string, html: boolean): void {
       if (type === '&' && html)
         throw new TemplateError(`${where}: unescaped output ({{{…}}} or {{& …}}) is not allowed in the HTML part`);
       if ((type === 'name' || type === '&' || type === '#' || type === '^') && !Object.hasOwn(VARIABLES, value))
-        throw new TemplateError(`${where}: unknown variable "${value.slice(0, 60)}"; known: ${Object.keys(VARIABLES).join(', ')}`);
+        throw new TemplateError(
+          `${where}: unknown variable "${value.slice(0, 60)}"; known: ${Object.keys(VARIABLES).join(', ')}`,
+        );
       if (children) walk(children);
     }
   };

@@ -4,7 +4,10 @@ import type { Database, DeviceLadderRow, ExemptionsTable, MailOutboxTable } from
 import { chunks } from './chunks.js';
 
 export type ExemptionRow = Selectable<ExemptionsTable>;
-export type MailRow = Pick<Selectable<MailOutboxTable>, 'id' | 'kind' | 'status' | 'created_at' | 'sent_at' | 'last_error' | 'device_id'>;
+export type MailRow = Pick<
+  Selectable<MailOutboxTable>,
+  'id' | 'kind' | 'status' | 'created_at' | 'sent_at' | 'last_error' | 'device_id'
+>;
 
 export interface EmployeeSummaryRow {
   email: string;
@@ -34,12 +37,7 @@ export function employeesRepo(db: Kysely<Database>) {
         .selectFrom('device_ladder as l')
         .innerJoin('devices as d', 'd.id', 'l.device_id')
         .leftJoin('employees as e', 'e.email', 'l.employee')
-        .select((eb) => [
-          'l.employee as email',
-          eb.fn.countAll<number>().as('devices'),
-          STEP_RANK.as('worst'),
-          'e.blocked_since',
-        ])
+        .select((eb) => ['l.employee as email', eb.fn.countAll<number>().as('devices'), STEP_RANK.as('worst'), 'e.blocked_since'])
         .where('l.employee', 'is not', null)
         .where('d.retired_at', 'is', null);
       if (q.after !== undefined) query = query.where('l.employee', '>', q.after);
@@ -128,7 +126,9 @@ export function employeesRepo(db: Kysely<Database>) {
           .insertInto('employee_map')
           .values(part.map((r) => ({ os_user: r.osUser, email: r.email, imported_at: now })))
           .onConflict((oc) =>
-            oc.column('os_user').doUpdateSet((eb) => ({ email: eb.ref('excluded.email'), imported_at: eb.ref('excluded.imported_at') })),
+            oc
+              .column('os_user')
+              .doUpdateSet((eb) => ({ email: eb.ref('excluded.email'), imported_at: eb.ref('excluded.imported_at') })),
           )
           .execute();
     },

@@ -27,7 +27,13 @@ export function mailTemplatesRepo(db: Kysely<Database>) {
     },
 
     async put(kind: MailKind, lang: MailLang, t: StoredTemplate): Promise<void> {
-      const value = JSON.stringify({ subject: t.subject, text: t.text, html: t.html, updatedAt: t.updatedAt, updatedBy: t.updatedBy });
+      const value = JSON.stringify({
+        subject: t.subject,
+        text: t.text,
+        html: t.html,
+        updatedAt: t.updatedAt,
+        updatedBy: t.updatedBy,
+      });
       await db
         .insertInto('escalation_meta')
         .values({ key: `${PREFIX}${kind}:${lang}`, value })

@@ -10,7 +10,10 @@ import { ApiErrorSchema, errors, LimitParam } from '../schemas.js';
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 const STEPS = ['compliant', 'notice', 'overdue', 'blocked'] as const;
-const Email = z.email().max(254).transform((s) => s.toLowerCase());
+const Email = z
+  .email()
+  .max(254)
+  .transform((s) => s.toLowerCase());
 
 export const Decision = z.object({
   decision: z.enum(['allow', 'deny']),
@@ -102,7 +105,8 @@ export function adminEmployeeRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['admin'],
-          summary: 'Employees with active devices, their worst ladder step and decision; paged by address (pass nextAfter as after)',
+          summary:
+            'Employees with active devices, their worst ladder step and decision; paged by address (pass nextAfter as after)',
           querystring: z.strictObject({
             limit: LimitParam(500, 100),
             after: z.string().max(254).optional(),

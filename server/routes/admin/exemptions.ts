@@ -34,7 +34,8 @@ export function adminExemptionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['admin'],
-          summary: 'Grant an exemption to a device or an employee until a time (at most 366 days); a block it covers is lifted at once',
+          summary:
+            'Grant an exemption to a device or an employee until a time (at most 366 days); a block it covers is lifted at once',
           body: Grant,
           response: { 201: ExemptionItem, ...errors(400, 401, 403, 404, 409) },
         },

@@ -190,7 +190,10 @@ for (const dialect of DIALECTS) {
           [{ reason: 'both', until, employee: 'anna@stadt.example', deviceId: dev.deviceId }, 'VALIDATION'],
           [{ reason: 'none', until }, 'VALIDATION'],
           [{ reason: 'past', until: new Date(clock.now - DAY).toISOString(), employee: 'anna@stadt.example' }, 'UNTIL_PAST'],
-          [{ reason: 'far', until: new Date(clock.now + 400 * DAY).toISOString(), employee: 'anna@stadt.example' }, 'UNTIL_TOO_FAR'],
+          [
+            { reason: 'far', until: new Date(clock.now + 400 * DAY).toISOString(), employee: 'anna@stadt.example' },
+            'UNTIL_TOO_FAR',
+          ],
           [{ reason: '', until, employee: 'anna@stadt.example' }, 'VALIDATION'],
         ] as const) {
           const res = await grant(payload);
@@ -241,7 +244,11 @@ for (const dialect of DIALECTS) {
       withApp(
         ctx,
         dialect,
-        { ...TEMPLATE, APPWACHT_WEBHOOK_URL: 'http://127.0.0.1:9/hook', APPWACHT_WEBHOOK_SECRET: 'a-webhook-secret-of-some-length' },
+        {
+          ...TEMPLATE,
+          APPWACHT_WEBHOOK_URL: 'http://127.0.0.1:9/hook',
+          APPWACHT_WEBHOOK_SECRET: 'a-webhook-secret-of-some-length',
+        },
         async (t, clock, admin) => {
           const a = await t.enroll({ osUser: 'ben', hostname: 'PC-LOST' });
           const b = await t.enroll({ osUser: 'ben', hostname: 'PC-OLD' });
@@ -285,7 +292,11 @@ for (const dialect of DIALECTS) {
         assert.ok(list.json().variables.hostname);
         const put = (payload: object, kind = 'warn', lang = 'de') =>
           t.app.inject({ method: 'PUT', url: `/api/v1/admin/mail-templates/${kind}/${lang}`, headers: admin, payload });
-        const good = { subject: 'Achtung {{hostname}}', text: 'Hallo {{employee}}: {{apps}}', html: '<p>{{apps}} auf {{hostname}}</p>' };
+        const good = {
+          subject: 'Achtung {{hostname}}',
+          text: 'Hallo {{employee}}: {{apps}}',
+          html: '<p>{{apps}} auf {{hostname}}</p>',
+        };
 
         const hostile: [object, RegExp][] = [
           [{ ...good, text: '{{constructor}}' }, /unknown variable "constructor"/],
