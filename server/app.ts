@@ -35,6 +35,8 @@ import { createPolicyStore } from './services/policy-store.js';
 import { startPruner } from './services/pruner.js';
 import { createReportIngest } from './services/report-ingest.js';
 import { TokenCache } from './services/token-cache.js';
+import { startSnapshots } from './services/compliance-history.js';
+import { defaultWebDir, webRoutes } from './web/serve.js';
 
 export const OPENAPI_PATH = `${API_PREFIX}/openapi.json`;
 
@@ -48,6 +50,8 @@ export interface AppDeps {
   pruneOnTimer?: boolean;
   /** Run the escalation sweep, the mail queue and the webhooks on timers (main does; tests drive them). */
   escalationOnTimer?: boolean;
+  /** The built dashboard (dist/web); tests pass their own build. */
+  webDir?: string;
 }
 
 /** Fastify's 4xx codes, renamed to the stable codes of our API. */
@@ -211,10 +215,13 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   const admin = adminApi(ctx);
   await app.register(admin.plugin);
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  await app.register(webRoutes(deps.webDir ?? defaultWebDir()));
 
   const pruner = deps.pruneOnTimer ? startPruner(ctx, app.log) : null;
   app.addHook('onReady', async () => admin.check(routes));
   const sweeper = deps.escalationOnTimer ? startSweeper(escalation, config.escalation.sweepSeconds, app.log) : null;
+  // The overview chart's daily history (services/compliance-history.ts), hourly.
+  const snapshots = deps.escalationOnTimer ? startSnapshots(repos, now, 60, app.log) : null;
   const mailer = deps.escalationOnTimer && ctx.mail ? startMailQueue(ctx.mail, 30, app.log) : null;
   const hooks =
     deps.escalationOnTimer && config.escalation.webhook
@@ -228,6 +235,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   hookTimer?.unref();
   app.addHook('onClose', async () => {
     pruner?.stop();
+    snapshots?.stop();
     await sweeper?.stop();
     await mailer?.stop();
     if (hookTimer) clearInterval(hookTimer);

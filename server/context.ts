@@ -6,6 +6,7 @@ import type { MailQueue } from './mail/queue.js';
 import type { Metrics } from './plugins/metrics.js';
 import { adminsRepo, apiTokensRepo, sessionsRepo } from './repositories/admins.js';
 import { auditRepo } from './repositories/audit.js';
+import { dashboardRepo } from './repositories/dashboard.js';
 import { devicesRepo } from './repositories/devices.js';
 import { employeesRepo } from './repositories/employees.js';
 import { ladderRepo } from './repositories/ladder.js';
@@ -31,6 +32,7 @@ export interface Repos {
   ladder: ReturnType<typeof ladderRepo>;
   employees: ReturnType<typeof employeesRepo>;
   mailTemplates: ReturnType<typeof mailTemplatesRepo>;
+  dashboard: ReturnType<typeof dashboardRepo>;
 }
 
 /**
@@ -68,6 +70,7 @@ export function createRepos(db: Kysely<Database>): Repos {
     mailTemplates: mailTemplatesRepo(db),
     policies: policiesRepo(db),
     enrollmentRequests: enrollmentRequestsRepo(db),
+    dashboard: dashboardRepo(db),
   };
 }
 

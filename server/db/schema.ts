@@ -112,6 +112,16 @@ export interface AdminsTable {
   username: string;
   password_hash: string;
   created_at: number;
+  /** `readonly` sees everything and changes nothing (enforced by the server, routes/admin/index.ts). */
+  role: Generated<AdminRole>;
+}
+export type AdminRole = 'admin' | 'readonly';
+
+/** One row per UTC day: the fleet's devices per dashboard state (services/compliance-history.ts). */
+export interface ComplianceDailyTable {
+  day: string;
+  taken_at: number;
+  counts: string; // JSON
 }
 
 export interface SessionsTable {
@@ -151,6 +161,7 @@ export interface Database {
   mail_outbox: MailOutboxTable;
   webhook_deliveries: WebhookDeliveriesTable;
   escalation_meta: { key: string; value: string };
+  compliance_daily: ComplianceDailyTable;
 }
 
 export type DeviceRow = Selectable<DevicesTable>;

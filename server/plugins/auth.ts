@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { AppContext } from '../context.js';
+import type { AdminRole } from '../db/schema.js';
 import { forbidden, unauthorized } from '../errors.js';
 import { hashToken, TOKEN_PREFIX } from '../services/secrets.js';
 
@@ -9,6 +10,8 @@ export const ADMIN_PREFIX = '/api/v1/admin';
 export interface AdminPrincipal {
   adminId: string;
   username: string;
+  /** `readonly`: every state-changing admin route answers 403 READ_ONLY (see requireWriter). */
+  role: AdminRole;
   via: 'session' | 'token';
   /** `admin:<name>` or `token:<name>`: what the audit log records as "who". */
   actor: string;
@@ -71,7 +74,13 @@ export function requireAdmin(ctx: AppContext) {
       if (!row) throw unauthorized('unknown, expired or revoked API token');
       // Last-used is informative; writing it on every call would turn reads into writes.
       if (row.last_used_at === null || now - row.last_used_at > TOUCH_EVERY_MS) await ctx.repos.tokens.touch(row.id, now);
-      req.admin = { adminId: row.admin_id, username: row.username, via: 'token', actor: `token:${row.name}` };
+      req.admin = {
+        adminId: row.admin_id,
+        username: row.username,
+        role: row.role,
+        via: 'token',
+        actor: `token:${row.name}`,
+      };
       return;
     }
     const cookie = req.cookies[SESSION_COOKIE];
@@ -82,6 +91,7 @@ export function requireAdmin(ctx: AppContext) {
         req.admin = {
           adminId: row.admin_id,
           username: row.username,
+          role: row.role,
           via: 'session',
           actor: `admin:${row.username}`,
           sessionHash,
@@ -103,3 +113,15 @@ export const csrfForSessions: onRequestHookHandler = function (req, reply: Fasti
   if (req.admin?.via !== 'session' || SAFE_METHODS.has(req.method)) return done();
   this.csrfProtection(req, reply, done);
 };
+
+/**
+ * Roles: a read-only admin sees everything and changes nothing. Every state-changing admin route refuses them,
+ * except the few in `allowed` (their own logout and password), so a new route is guarded without knowing about roles.
+ */
+export function requireWriter(allowed: ReadonlySet<string>): onRequestHookHandler {
+  return function (req, _reply, done) {
+    if (SAFE_METHODS.has(req.method) || req.admin?.role !== 'readonly') return done();
+    if (allowed.has(`${req.method} ${req.routeOptions.url ?? ''}`)) return done();
+    done(forbidden('READ_ONLY', 'this account is read-only: it may look at everything and change nothing'));
+  };
+}

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { AdminRow, ApiTokenRow, Database } from '../db/schema.js';
+import type { Insertable } from 'kysely';
+import type { AdminRow, AdminsTable, ApiTokenRow, Database } from '../db/schema.js';
 
 export function adminsRepo(db: Kysely<Database>) {
   return {
@@ -10,8 +11,12 @@ export function adminsRepo(db: Kysely<Database>) {
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },
-    async create(row: AdminRow): Promise<void> {
+    async create(row: Insertable<AdminsTable>): Promise<void> {
       await db.insertInto('admins').values(row).execute();
+    },
+    /** Every admin without the password hash, oldest first. */
+    async list(): Promise<Omit<AdminRow, 'password_hash'>[]> {
+      return db.selectFrom('admins').select(['id', 'username', 'role', 'created_at']).orderBy('created_at').orderBy('id').execute();
     },
     async get(id: string): Promise<AdminRow | undefined> {
       return db.selectFrom('admins').selectAll().where('id', '=', id).executeTakeFirst();
@@ -34,7 +39,7 @@ export function sessionsRepo(db: Kysely<Database>) {
       return db
         .selectFrom('sessions')
         .innerJoin('admins', 'admins.id', 'sessions.admin_id')
-        .select(['sessions.id_hash', 'admins.id as admin_id', 'admins.username'])
+        .select(['sessions.id_hash', 'admins.id as admin_id', 'admins.username', 'admins.role'])
         .where('sessions.id_hash', '=', idHash)
         .where('sessions.expires_at', '>', now)
         .executeTakeFirst();
@@ -73,7 +78,14 @@ export function apiTokensRepo(db: Kysely<Database>) {
       return db
         .selectFrom('api_tokens')
         .innerJoin('admins', 'admins.id', 'api_tokens.admin_id')
-        .select(['api_tokens.id', 'api_tokens.name', 'api_tokens.last_used_at', 'admins.id as admin_id', 'admins.username'])
+        .select([
+          'api_tokens.id',
+          'api_tokens.name',
+          'api_tokens.last_used_at',
+          'admins.id as admin_id',
+          'admins.username',
+          'admins.role',
+        ])
         .where('api_tokens.token_hash', '=', tokenHash)
         .where('api_tokens.revoked_at', 'is', null)
         .where('api_tokens.expires_at', '>', now)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { HostFacts } from '../../protocol/enrollment.js';
 import type { Finding } from '../../protocol/report.js';
 import type { Database, DeviceAppsTable, DeviceRow, DeviceStatus } from '../db/schema.js';
@@ -21,6 +21,38 @@ export const DEVICE_SORTS = ['lastSeen', 'hostname', 'enrolledAt', 'status'] as 
 export type DeviceSort = (typeof DEVICE_SORTS)[number];
 const SORT_COLUMN = { lastSeen: 'last_seen_at', hostname: 'hostname', enrolledAt: 'enrolled_at', status: 'status' } as const;
 
+/**
+ * Where a device stands for the dashboard, one word per device, from its ladder row and its last status. The order
+ * is the precedence: a retired device is only retired, an exempt one only exempt, a blocked one is not also overdue.
+ * `violation`: a banned app (or staleness/unknown that counts) before the deadline; `warning`: warn-only apps.
+ */
+export const DEVICE_STATES = [
+  'compliant',
+  'violation',
+  'overdue',
+  'blocked',
+  'stale',
+  'exempt',
+  'never',
+  'warning',
+  'unknown',
+  'retired',
+] as const;
+export type DeviceState = (typeof DEVICE_STATES)[number];
+
+/** The CASE that computes DeviceState over `devices` left-joined with `device_ladder as l`. */
+export const stateExpression: RawBuilder<DeviceState> = sql<DeviceState>`case
+  when devices.retired_at is not null then 'retired'
+  when devices.last_scanned_at is null then 'never'
+  when l.reason = 'exempt' then 'exempt'
+  when l.step = 'blocked' then 'blocked'
+  when l.step = 'overdue' then 'overdue'
+  when l.reason = 'stale' then 'stale'
+  when l.step = 'notice' or devices.status = 'violation' then 'violation'
+  when devices.status = 'warning' then 'warning'
+  when devices.status = 'unknown' then 'unknown'
+  else 'compliant' end`;
+
 /** An app found on at most this many devices is listed from its device_apps rows; see list(). */
 export const SELECTIVE_APP_ROWS = 1000;
 
@@ -32,7 +64,13 @@ export interface DeviceFilter {
   /** Catalog app id (or custom rule's app id) currently found on the device. */
   app?: string;
   hostnamePrefix?: string;
+  /** Hostname or OS user starting with this. */
+  search?: string;
+  state?: DeviceState[];
+  policyVersion?: number;
 }
+
+export type DeviceListRow = DeviceRow & { state: DeviceState; ladder_deadline: number | null };
 
 /** Where the previous page ended: the sort value and the id tie-breaker of its last row. */
 export type DeviceKey = [value: string | number, id: string];
@@ -116,9 +154,24 @@ export function devicesRepo(db: Kysely<Database>) {
      * Keyset pagination: `(sortColumn, id) > (lastValue, lastId)` is a range scan on an index that ends in id,
      * so page 500 costs what page 1 costs. Returns `limit + 1` rows at most; the caller knows there is a next page.
      */
-    async list(q: DeviceListQuery): Promise<DeviceRow[]> {
+    async list(q: DeviceListQuery): Promise<DeviceListRow[]> {
       const col = SORT_COLUMN[q.sort];
-      let query = db.selectFrom('devices').selectAll('devices');
+      let query = db
+        .selectFrom('devices')
+        .leftJoin('device_ladder as l', 'l.device_id', 'devices.id')
+        .selectAll('devices')
+        .select([stateExpression.as('state'), 'l.deadline as ladder_deadline']);
+      if (q.state?.length) query = query.where(stateExpression, 'in', q.state);
+      if (q.policyVersion !== undefined) query = query.where('policy_version', '=', q.policyVersion);
+      if (q.search) {
+        const hi = `${q.search}\u{10FFFF}`;
+        query = query.where((eb) =>
+          eb.or([
+            eb.and([eb('hostname', '>=', q.search!), eb('hostname', '<', hi)]),
+            eb.and([eb('os_user', '>=', q.search!), eb('os_user', '<', hi)]),
+          ]),
+        );
+      }
       if (q.status?.length) query = query.where('status', 'in', q.status);
       if (q.os?.length) query = query.where('os', 'in', q.os);
       if (q.lastSeenBefore !== undefined) query = query.where('last_seen_at', '<', q.lastSeenBefore);
@@ -157,11 +210,11 @@ export function devicesRepo(db: Kysely<Database>) {
       if (q.after) {
         const [value, id] = q.after;
         query = query.where(({ eb, refTuple, tuple }) =>
-          eb(refTuple(col, 'devices.id'), q.order === 'asc' ? '>' : '<', tuple(value as never, id)),
+          eb(refTuple(`devices.${col}`, 'devices.id'), q.order === 'asc' ? '>' : '<', tuple(value as never, id)),
         );
       }
       return query
-        .orderBy(col, q.order)
+        .orderBy(`devices.${col}`, q.order)
         .orderBy('devices.id', q.order)
         .limit(q.limit + 1)
         .execute();
@@ -196,6 +249,17 @@ export function devicesRepo(db: Kysely<Database>) {
     async delete(id: string): Promise<boolean> {
       const r = await db.deleteFrom('devices').where('id', '=', id).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
+    },
+
+    /** One device with its dashboard state. */
+    async getWithState(id: string): Promise<DeviceListRow | undefined> {
+      return db
+        .selectFrom('devices')
+        .leftJoin('device_ladder as l', 'l.device_id', 'devices.id')
+        .selectAll('devices')
+        .select([stateExpression.as('state'), 'l.deadline as ladder_deadline'])
+        .where('devices.id', '=', id)
+        .executeTakeFirst();
     },
 
     sortValue(row: DeviceRow, sort: DeviceSort): string | number {

@@ -23,6 +23,10 @@ export const DeviceApp = z.object({
 
 export const DeviceSummary = z.object({
   id: z.uuid(),
+  /** Where the device stands for the dashboard (repositories/devices.ts DEVICE_STATES). */
+  state: z
+    .enum(['compliant', 'violation', 'overdue', 'blocked', 'stale', 'exempt', 'never', 'warning', 'unknown', 'retired'])
+    .optional(),
   hostname: z.string(),
   os: OsName,
   osVersion: z.string(),

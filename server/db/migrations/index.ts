@@ -5,6 +5,7 @@ import { deviceSecurity } from './0002-device-security.js';
 import { adminTokens } from './0003-admin-tokens.js';
 import { escalation } from './0005-escalation.js';
 import { policyExpiry } from './0006-policy-expiry.js';
+import { dashboard } from './0007-dashboard.js';
 
 /** Static list (no folder scanning): works the same from tsx, from dist/ and in a bundle. Append, never edit. */
 export function migrations(dialect: DialectName): Record<string, Migration> {
@@ -14,6 +15,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0003-admin-tokens': adminTokens(),
     '0005-escalation': escalation(dialect),
     '0006-policy-expiry': policyExpiry,
+    '0007-dashboard': dashboard,
   };
 }
 

@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { IsoDateTime, OsName, Slug } from '../../../protocol/common.js';
+import { LadderReason, LadderStep } from '../../../protocol/ladder.js';
 import type { AppContext } from '../../context.js';
 import type { DeviceRow } from '../../db/schema.js';
 import { badRequest, notFound } from '../../errors.js';
 import { ADMIN_PREFIX } from '../../plugins/auth.js';
 import {
   DEVICE_SORTS,
+  DEVICE_STATES,
+  type DeviceListRow,
   type DeviceAppRow,
   type DeviceFilter,
   type DeviceKey,
@@ -33,6 +36,24 @@ const DeviceCursor = z.discriminatedUnion('s', [
   z.strictObject({ s: z.literal('hostname'), o: Order, v: z.string().max(255), i: Id }),
   z.strictObject({ s: z.literal('status'), o: Order, v: DeviceStatusSchema, i: Id }),
 ]);
+/** The device's escalation ladder: the times each step happened (the dashboard draws them as a timeline). */
+const LadderInfo = z.object({
+  employee: z.string().nullable(),
+  step: LadderStep,
+  reason: LadderReason,
+  why: z.string(),
+  deadline: z.string().nullable(),
+  failingSince: z.string().nullable(),
+  warnedAt: z.string().nullable(),
+  remindedAt: z.string().nullable(),
+  reminders: z.number().int(),
+  blockedAt: z.string().nullable(),
+  clearedAt: z.string().nullable(),
+  staleSince: z.string().nullable(),
+  unknownSince: z.string().nullable(),
+  exemptUntil: z.string().nullable(),
+  changedAt: z.string(),
+});
 const HistoryCursor = z.tuple([z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER), Id]);
 
 const toApp = (a: DeviceAppRow): z.infer<typeof DeviceApp> => ({
@@ -44,8 +65,9 @@ const toApp = (a: DeviceAppRow): z.infer<typeof DeviceApp> => ({
   firstSeenAt: iso(a.first_seen_at),
 });
 
-function toSummary(d: DeviceRow, apps: DeviceAppRow[]): z.infer<typeof DeviceSummary> {
+function toSummary(d: DeviceRow | DeviceListRow, apps: DeviceAppRow[]): z.infer<typeof DeviceSummary> {
   return {
+    ...('state' in d ? { state: d.state } : {}),
     id: d.id,
     hostname: d.hostname,
     os: d.os,
@@ -72,6 +94,9 @@ const ListQuery = z.strictObject({
   lastSeenAfter: IsoDateTime.optional(),
   app: Slug.optional(),
   hostname: z.string().min(1).max(255).optional().describe('hostname prefix'),
+  search: z.string().min(1).max(255).optional().describe('hostname or OS user prefix'),
+  state: csvList(z.enum(DEVICE_STATES)).optional().describe('dashboard state (ladder and last status)'),
+  policyVersion: z.coerce.number().int().min(1).max(2147483647).optional(),
   sort: z.enum(DEVICE_SORTS).default('lastSeen'),
   order: z.enum(['asc', 'desc']).default('desc'),
   limit: LimitParam(500, 50),
@@ -88,6 +113,9 @@ function filterOf(q: z.infer<typeof CsvQuery>): DeviceFilter {
     ...(q.lastSeenAfter ? { lastSeenAfter: Date.parse(q.lastSeenAfter) } : {}),
     ...(q.app ? { app: q.app } : {}),
     ...(q.hostname ? { hostnamePrefix: q.hostname } : {}),
+    ...(q.search ? { search: q.search } : {}),
+    ...(q.state ? { state: q.state } : {}),
+    ...(q.policyVersion !== undefined ? { policyVersion: q.policyVersion } : {}),
   };
 }
 
@@ -168,6 +196,7 @@ export function adminDeviceRoutes(ctx: AppContext): FastifyPluginAsyncZod {
             200: DeviceSummary.extend({
               machineId: z.string(),
               lastReportId: z.string().nullable(),
+              ladder: LadderInfo.nullable(),
               reports: z.object({ items: z.array(ReportHistoryItem), nextCursor: z.string().nullable() }),
             }),
             ...errors(400, 401, 404),
@@ -175,19 +204,40 @@ export function adminDeviceRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async (req) => {
-        const d = await ctx.repos.devices.get(req.params.id);
+        const d = await ctx.repos.devices.getWithState(req.params.id);
         if (!d) throw notFound('no such device');
         const before = req.query.reportsCursor === undefined ? undefined : decodeCursor(req.query.reportsCursor, HistoryCursor);
-        const [apps, history] = await Promise.all([
+        const [apps, history, ladder] = await Promise.all([
           ctx.repos.devices.appsOf([d.id]),
           ctx.repos.reports.history(d.id, req.query.reportsLimit, before),
+          ctx.repos.ladder.load([d.id]),
         ]);
+        const l = ladder[0];
         const page = history.slice(0, req.query.reportsLimit);
         const last = page[page.length - 1];
         return {
           ...toSummary(d, apps),
           machineId: d.machine_id,
           lastReportId: d.last_report_id,
+          ladder: l
+            ? {
+                employee: l.employee,
+                step: l.step,
+                reason: l.reason,
+                why: l.why,
+                deadline: isoOrNull(l.deadline),
+                failingSince: isoOrNull(l.failing_since),
+                warnedAt: isoOrNull(l.warned_at),
+                remindedAt: isoOrNull(l.reminded_at),
+                reminders: l.reminders,
+                blockedAt: isoOrNull(l.blocked_at),
+                clearedAt: isoOrNull(l.cleared_at),
+                staleSince: isoOrNull(l.stale_since),
+                unknownSince: isoOrNull(l.unknown_since),
+                exemptUntil: isoOrNull(l.exempt_until),
+                changedAt: iso(l.changed_at),
+              }
+            : null,
           reports: {
             items: page.map((r) => ({
               reportId: r.id,

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { ADMIN_PREFIX, csrfForSessions, requireAdmin } from '../../plugins/auth.js';
+import { ADMIN_PREFIX, csrfForSessions, requireAdmin, requireWriter } from '../../plugins/auth.js';
 import { adminAuditRoutes } from './audit.js';
+import { adminDashboardRoutes } from './dashboard.js';
 import { adminDeviceActionRoutes } from './device-actions.js';
 import { adminDeviceRoutes } from './devices.js';
 import { adminEnrollmentRequestRoutes } from './enrollment-requests.js';
@@ -15,6 +16,9 @@ import { adminTokenRoutes } from './tokens.js';
 
 /** The admin routes that answer without credentials: logging in is how one gets them. */
 export const PUBLIC_ADMIN_ROUTES = new Set([`POST ${ADMIN_PREFIX}/login`]);
+
+/** The state-changing admin routes a read-only admin may call: they change only the caller's own session. */
+export const READ_ONLY_ALLOWED = new Set([`POST ${ADMIN_PREFIX}/logout`, `POST ${ADMIN_PREFIX}/password`]);
 
 /**
  * Every admin route file, registered inside the one context that carries `requireAdmin` and the CSRF hook.
@@ -32,6 +36,7 @@ const ADMIN_ROUTE_FILES = [
   adminEmployeeRoutes,
   adminExemptionRoutes,
   adminMailTemplateRoutes,
+  adminDashboardRoutes,
 ];
 
 export class AdminRouteOutsideError extends Error {
@@ -55,6 +60,7 @@ export function adminApi(ctx: AppContext): {
       await admin.register(async (authed) => {
         authed.addHook('onRequest', requireAdmin(ctx));
         authed.addHook('onRequest', csrfForSessions);
+        authed.addHook('onRequest', requireWriter(READ_ONLY_ALLOWED));
         authed.addHook('onRoute', (r) => {
           for (const m of [r.method].flat()) guarded.add(`${m} ${r.url}`);
         });

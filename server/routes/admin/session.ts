@@ -8,6 +8,8 @@ import { errors } from '../schemas.js';
 
 const SessionInfo = z.object({
   username: z.string(),
+  /** `readonly`: the server refuses every change (403 READ_ONLY); the dashboard greys its buttons out to match. */
+  role: z.enum(['admin', 'readonly']),
   via: z.enum(['session', 'token']),
   /** Send as `x-csrf-token` with every state-changing request that uses the session cookie. */
   csrfToken: z.string().nullable(),
@@ -62,7 +64,11 @@ export function loginRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         });
         reply.setCookie(SESSION_COOKIE, session, { ...cookieOpts(ctx), maxAge: ctx.config.sessionHours * 3600 });
         const csrfToken = reply.generateCsrf({ ...cookieOpts(ctx), userInfo: sessionHash });
-        return { username: admin.username, via: 'session' as const, csrfToken, expiresAt: new Date(expiresAt).toISOString() };
+        return {
+          username: admin.username,
+          role: admin.role,
+          via: 'session' as const,
+          csrfToken, expiresAt: new Date(expiresAt).toISOString() };
       },
     );
   };
@@ -83,7 +89,7 @@ export function sessionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
       async (req, reply) => {
         const a = req.admin!;
         const csrfToken = a.via === 'session' ? reply.generateCsrf({ ...cookieOpts(ctx), userInfo: a.sessionHash! }) : null;
-        return { username: a.username, via: a.via, csrfToken, expiresAt: null };
+        return { username: a.username, role: a.role, via: a.via, csrfToken, expiresAt: null };
       },
     );
 

@@ -7,7 +7,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import { OPENAPI_PATH } from '../../../server/app.js';
-import { AdminRouteOutsideError, isAdminRoute, PUBLIC_ADMIN_ROUTES } from '../../../server/routes/admin/index.js';
+import {
+  AdminRouteOutsideError,
+  isAdminRoute,
+  PUBLIC_ADMIN_ROUTES,
+  READ_ONLY_ALLOWED,
+} from '../../../server/routes/admin/index.js';
 import { ADMIN_PASSWORD, bearer, createTestApp, type TestApp } from '../helpers.js';
 
 /** Routes outside the admin API, and who may call them. Adding one here is a decision: say it in review. */
@@ -19,6 +24,11 @@ const OTHER_ROUTES: Record<string, 'public' | 'device'> = {
   'POST /api/v1/enroll': 'public',
   'GET /api/v1/policy': 'device',
   'POST /api/v1/reports': 'device',
+  // The dashboard's static page (server/web/serve.ts): holds no data, every call it makes is an admin route.
+  'GET /': 'public',
+  'GET /admin': 'public',
+  'GET /admin/': 'public',
+  'GET /admin/:file': 'public',
 };
 
 /** The access-decision endpoints for mail and web gateways: each needs its own token (server/decision/). */
@@ -103,6 +113,44 @@ describe('route walk: every registered route is authenticated or known to be pub
     assert.deepEqual(unprotected, []);
     // The session itself still works: the refusals above were about CSRF, not a dead cookie.
     assert.equal((await t.app.inject({ url: '/api/v1/admin/session', cookies })).statusCode, 200);
+  });
+
+  it('answers 403 READ_ONLY to a read-only admin on every state-changing admin route, with a valid CSRF token', async () => {
+    const admin = await t.adminToken();
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/admins',
+      headers: bearer(admin),
+      payload: { username: 'auditor', password: 'read only but long enough', role: 'readonly' },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/login',
+      payload: { username: 'auditor', password: 'read only but long enough' },
+    });
+    assert.equal(login.statusCode, 200);
+    assert.equal(login.json<{ role: string }>().role, 'readonly');
+    const cookies = Object.fromEntries(login.cookies.map((c) => [c.name, c.value]));
+    const headers = { 'x-csrf-token': login.json<{ csrfToken: string }>().csrfToken };
+    const changing = routes.filter(
+      (r) => isAdminRoute(r) && !PUBLIC_ADMIN_ROUTES.has(r) && !READ_ONLY_ALLOWED.has(r) && !SAFE.has(r.split(' ')[0]!),
+    );
+    const open: string[] = [];
+    for (const r of changing) {
+      const res = await t.app.inject(knock(r, { cookies, headers }));
+      if (res.statusCode !== 403 || res.json<{ code: string }>().code !== 'READ_ONLY') open.push(`${r} → ${res.statusCode}`);
+    }
+    assert.deepEqual(open, []);
+    // Reading works, and an admin's own read-write session is not refused (the 403s above were about the role).
+    assert.equal((await t.app.inject({ url: '/api/v1/admin/devices', cookies })).statusCode, 200);
+    const write = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/admins',
+      headers: bearer(admin),
+      payload: { username: 'auditor', password: 'read only but long enough', role: 'readonly' },
+    });
+    assert.equal(write.statusCode, 409, 'the admin is refused for the duplicate name, not the role');
   });
 });
 
