@@ -16,7 +16,12 @@ export function adminsRepo(db: Kysely<Database>) {
     },
     /** Every admin without the password hash, oldest first. */
     async list(): Promise<Omit<AdminRow, 'password_hash'>[]> {
-      return db.selectFrom('admins').select(['id', 'username', 'role', 'created_at']).orderBy('created_at').orderBy('id').execute();
+      return db
+        .selectFrom('admins')
+        .select(['id', 'username', 'role', 'created_at'])
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
     },
     async get(id: string): Promise<AdminRow | undefined> {
       return db.selectFrom('admins').selectAll().where('id', '=', id).executeTakeFirst();

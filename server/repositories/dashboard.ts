@@ -25,7 +25,11 @@ export function dashboardRepo(db: Kysely<Database>) {
       const rows = await db
         .selectFrom('device_apps')
         .innerJoin('devices', 'devices.id', 'device_apps.device_id')
-        .select(['device_apps.app_id', (eb) => eb.fn.max('device_apps.name').as('name'), (eb) => eb.fn.countAll<number>().as('n')])
+        .select([
+          'device_apps.app_id',
+          (eb) => eb.fn.max('device_apps.name').as('name'),
+          (eb) => eb.fn.countAll<number>().as('n'),
+        ])
         .where('devices.retired_at', 'is', null)
         .groupBy('device_apps.app_id')
         .orderBy('n', 'desc')

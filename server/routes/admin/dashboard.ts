@@ -15,10 +15,9 @@ import { hashPassword } from '../../services/secrets.js';
 import { errors } from '../schemas.js';
 
 const DAY = 24 * 3600_000;
-const StateCounts = z.object(Object.fromEntries(DEVICE_STATES.map((s) => [s, z.number().int()])) as Record<
-  (typeof DEVICE_STATES)[number],
-  z.ZodNumber
->);
+const StateCounts = z.object(
+  Object.fromEntries(DEVICE_STATES.map((s) => [s, z.number().int()])) as Record<(typeof DEVICE_STATES)[number], z.ZodNumber>,
+);
 
 const Overview = z.object({
   counts: StateCounts,

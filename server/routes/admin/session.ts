@@ -68,7 +68,9 @@ export function loginRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           username: admin.username,
           role: admin.role,
           via: 'session' as const,
-          csrfToken, expiresAt: new Date(expiresAt).toISOString() };
+          csrfToken,
+          expiresAt: new Date(expiresAt).toISOString(),
+        };
       },
     );
   };

@@ -63,9 +63,15 @@ for (const dialect of DIALECTS) {
         ].sort(),
       );
       const search = await t.app.inject({ url: '/api/v1/admin/devices?search=CITY%5Cc', headers: admin });
-      assert.deepEqual(search.json().items.map((d: { hostname: string }) => d.hostname), ['PC-NEVER']);
+      assert.deepEqual(
+        search.json().items.map((d: { hostname: string }) => d.hostname),
+        ['PC-NEVER'],
+      );
       const byHost = await t.app.inject({ url: '/api/v1/admin/devices?search=PC-B', headers: admin });
-      assert.deepEqual(byHost.json().items.map((d: { hostname: string }) => d.hostname), ['PC-BAD']);
+      assert.deepEqual(
+        byHost.json().items.map((d: { hostname: string }) => d.hostname),
+        ['PC-BAD'],
+      );
       const v1 = await t.app.inject({ url: '/api/v1/admin/devices?policyVersion=1', headers: admin });
       assert.equal(v1.json().items.length, 3, 'the three devices that reported under version 1');
 
