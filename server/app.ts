@@ -24,6 +24,7 @@ import { enrollRoutes } from './routes/enroll.js';
 import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policy.js';
 import { reportRoutes } from './routes/reports.js';
+import { updateRoutes } from './routes/updates.js';
 import type { ServerSecrets } from './services/bootstrap.js';
 import { createDecider } from './decision/decide.js';
 import { decisionRoutes, WEBDAV_METHODS } from './decision/routes.js';
@@ -209,6 +210,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   await app.register(enrollRoutes(ctx));
   await app.register(policyRoutes(ctx));
   await app.register(reportRoutes(ctx));
+  await app.register(updateRoutes(ctx));
   const decider = createDecider({ db: deps.handle.db, config: config.escalation, now });
   await app.register(decisionRoutes(ctx, decider, loadOrCreateDecisionTokens(config.dataDir, config.escalation.tokens)));
   // Every admin route lives in this one plugin, which carries authentication and CSRF (see routes/admin/index.ts).

@@ -141,6 +141,19 @@ export function devicesRepo(db: Kysely<Database>) {
       return Number(row.n);
     },
 
+    /** Which agent versions the fleet runs, per OS (retired devices left out): the admin's update overview. */
+    async versionCounts(): Promise<{ agentVersion: string; os: string; devices: number }[]> {
+      const rows = await db
+        .selectFrom('devices')
+        .where('retired_at', 'is', null)
+        .select(['agent_version', 'os', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy(['agent_version', 'os'])
+        .orderBy('os')
+        .orderBy('agent_version')
+        .execute();
+      return rows.map((r) => ({ agentVersion: r.agent_version, os: r.os, devices: Number(r.n) }));
+    },
+
     async countByStatus(): Promise<Record<string, number>> {
       const rows = await db
         .selectFrom('devices')

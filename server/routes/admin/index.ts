@@ -13,6 +13,7 @@ import { adminMailTemplateRoutes } from './mail-templates.js';
 import { adminPolicyRoutes } from './policies.js';
 import { loginRoutes, sessionRoutes } from './session.js';
 import { adminTokenRoutes } from './tokens.js';
+import { adminUpdateRoutes } from './updates.js';
 
 /** The admin routes that answer without credentials: logging in is how one gets them. */
 export const PUBLIC_ADMIN_ROUTES = new Set([`POST ${ADMIN_PREFIX}/login`]);
@@ -37,6 +38,7 @@ const ADMIN_ROUTE_FILES = [
   adminExemptionRoutes,
   adminMailTemplateRoutes,
   adminDashboardRoutes,
+  adminUpdateRoutes,
 ];
 
 export class AdminRouteOutsideError extends Error {
