@@ -1,4 +1,4 @@
-; Appwacht for Windows: per-machine NSIS installer (issue 11). Compiled by scripts/dist/windows-installers.mjs with
+; Appwacht for Windows: per-machine NSIS installer (issue 11). Compiled by scripts/packaging/windows-installers.mjs with
 ;   makensis -DVERSION=0.1.0 -DPAYLOAD=<win-unpacked folder> -DOUTFILE=<exe> build/windows/appwacht.nsi
 ; (Debian's nsis package or NSIS 3 on Windows). The payload is electron-builder's win-unpacked folder: the tray app,
 ; agent\ (the bundled CLI), runtime\node.exe (Node LTS) and service\ (the SYSTEM task and its scripts).

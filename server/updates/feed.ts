@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 /**
  * The update feed (issue 11): a folder the admin publishes releases into, `<data dir>/updates/<channel>/`, holding the
  * installers and the index files electron-updater's generic provider reads (latest.yml for Windows, latest-linux.yml,
- * latest-mac.yml; written by electron-builder or scripts/dist/update-info.mjs). The server serves it read-only as
+ * latest-mac.yml; written by electron-builder or scripts/packaging/update-info.mjs). The server serves it read-only as
  * /updates/<channel>/<file>; the agent verifies each download against the sha512 of the index.
  */
 export function updatesDir(dataDir: string): string {

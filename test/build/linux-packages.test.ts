@@ -1,5 +1,5 @@
 /**
- * The Linux packages (issue 11), built for real by `scripts/dist/linux-packages.mjs` (what `npm run dist:linux` runs,
+ * The Linux packages (issue 11), built for real by `scripts/packaging/linux-packages.mjs` (what `npm run dist:linux` runs,
  * with the stand-in Electron: there is no Electron binary on this machine) and the deb installed for real with dpkg:
  * config in /etc/appwacht, `appwacht scan` from the installed location on the shipped Node, the unit and the desktop
  * entries valid, `dpkg -r` keeps the conffile and the state, `dpkg --purge` removes them. The rpm is inspected with
@@ -50,7 +50,7 @@ describe('Linux packages', { skip: buildSkip }, () => {
 
   before(async () => {
     // The real build: electron-builder (dir) on the stand-in Electron, then dpkg-deb and rpmbuild (~1 min).
-    const args = ['scripts/dist/linux-packages.mjs', '--json', ...(has('rpmbuild') ? [] : ['--no-rpm'])];
+    const args = ['scripts/packaging/linux-packages.mjs', '--json', ...(has('rpmbuild') ? [] : ['--no-rpm'])];
     const { stdout } = await run(process.execPath, args, {
       cwd: REPO,
       env: { ...process.env, APPWACHT_ELECTRON_STANDIN: '1' },

@@ -1,7 +1,7 @@
 /**
  * IT's managed settings in every form the installers ship (issue 11), held against the agent's config schema
  * (agent/config/schema.ts) so that none drifts from it: the Group Policy templates (ADMX + en-US/de-DE ADML, generated
- * by scripts/dist/admx.ts), the macOS example profile and the Linux /etc/appwacht/config.json template. Also the macOS
+ * by scripts/packaging/admx.ts), the macOS example profile and the Linux /etc/appwacht/config.json template. Also the macOS
  * pkg scripts and launchd definitions, which cannot run here (no macOS): parsed and syntax-checked only.
  */
 import { describe, it } from 'node:test';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CONFIG_KEYS, CONFIG_KEY_NAMES, validateValue } from '../../agent/config/schema.js';
 import { parsePlistDict } from '../../agent/inventory/sources/plist.js';
-import { POLICY_DIR, TEXTS, templates } from '../../scripts/dist/admx.js';
+import { POLICY_DIR, TEXTS, templates } from '../../scripts/packaging/admx.js';
 import { REPO } from '../helpers/cli.js';
 
 const run = promisify(execFile);
@@ -33,9 +33,9 @@ function drift(names: string[]): { missing: string[]; extra: string[] } {
 }
 
 describe('Group Policy templates (ADMX/ADML)', () => {
-  it('the committed files are what scripts/dist/admx.ts generates from the schema (run it after changing a key)', async () => {
+  it('the committed files are what scripts/packaging/admx.ts generates from the schema (run it after changing a key)', async () => {
     for (const [rel, text] of Object.entries(templates())) {
-      assert.equal(await readFile(join(POLICY_DIR, rel), 'utf8'), text, `${rel} is stale: npx tsx scripts/dist/admx.ts`);
+      assert.equal(await readFile(join(POLICY_DIR, rel), 'utf8'), text, `${rel} is stale: npx tsx scripts/packaging/admx.ts`);
     }
   });
 

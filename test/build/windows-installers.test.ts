@@ -46,7 +46,7 @@ async function msiTable(msi: string, table: string): Promise<string[][]> {
 describe('Windows installers (NSIS and MSI, stand-in payload)', { skip }, () => {
   let built: Built;
   before(async () => {
-    const { stdout } = await run(process.execPath, ['scripts/dist/windows-installers.mjs', '--standin', '--json'], { cwd: REPO });
+    const { stdout } = await run(process.execPath, ['scripts/packaging/windows-installers.mjs', '--standin', '--json'], { cwd: REPO });
     built = JSON.parse(stdout.trim().split('\n').pop()!) as Built;
   });
 
