@@ -132,12 +132,12 @@ describe('Linux packages', { skip: buildSkip }, () => {
         'the installed agent read the dpkg database',
       );
 
-      // What IT writes is what the installed agent uses, named as managed.
-      await writeFile('/etc/appwacht/config.json', JSON.stringify({ serverUrl: 'https://appwacht.intranet.example' }));
+      // The shipped template parses and pins nothing (empty = not set). Nothing with a value is written to the live
+      // /etc/appwacht here: other tests running at the same time read it (agent/config/managed.linux.ts).
       const { stdout: cfg } = await run('/usr/bin/appwacht', ['config', '--json'], { env });
-      const effective = JSON.parse(cfg) as { values: { serverUrl: { value: string; from: string } } };
-      assert.equal(effective.values.serverUrl.value, 'https://appwacht.intranet.example');
-      assert.match(effective.values.serverUrl.from, /\/etc\/appwacht\/config\.json/);
+      const effective = JSON.parse(cfg) as { managed: boolean; values: { serverUrl: { value: string | null } } };
+      assert.equal(effective.managed, false);
+      assert.equal(effective.values.serverUrl.value, null);
 
       // The service and the autostart entry, checked by the real validators where they are installed.
       assert.ok(
@@ -160,12 +160,15 @@ describe('Linux packages', { skip: buildSkip }, () => {
       await mkdir('/var/lib/appwacht', { recursive: true, mode: 0o700 });
       await writeFile('/var/lib/appwacht/device.json', '{}');
 
-      // dpkg -r: program gone, IT's settings (changed by IT) and the state stay, the service no longer enabled.
+      // IT edits the file (here only its layout, so the values stay empty: see above); dpkg -r removes the program and
+      // the boot link and keeps the edited file and the state.
+      const edited = JSON.stringify(config, null, 4) + '\n';
+      await writeFile('/etc/appwacht/config.json', edited);
       await run('dpkg', ['-r', 'appwacht']);
       assert.equal(dpkgStatus('appwacht'), 'deinstall ok config-files');
       assert.ok(!existsSync('/opt/Appwacht') && !existsSync('/usr/bin/appwacht'), 'program files removed');
       assert.ok(!existsSync('/etc/systemd/system/multi-user.target.wants/appwacht-agent.service'), 'service disabled');
-      assert.match(await readFile('/etc/appwacht/config.json', 'utf8'), /appwacht\.intranet\.example/, 'IT settings kept');
+      assert.equal(await readFile('/etc/appwacht/config.json', 'utf8'), edited, 'IT’s edited settings file kept');
       assert.ok(existsSync('/var/lib/appwacht/device.json'), 'state kept for a reinstall');
 
       // dpkg --purge: settings and state gone too.
