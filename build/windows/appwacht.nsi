@@ -1,5 +1,5 @@
 ; Appwacht for Windows: per-machine NSIS installer (issue 11). Compiled by scripts/packaging/windows-installers.mjs with
-;   makensis -DVERSION=0.1.0 -DPAYLOAD=<win-unpacked folder> -DOUTFILE=<exe> build/windows/appwacht.nsi
+;   makensis -INPUTCHARSET UTF8 -DVERSION=0.1.0 -DPAYLOAD=<win-unpacked folder> -DOUTFILE=<exe> build/windows/appwacht.nsi
 ; (Debian's nsis package or NSIS 3 on Windows). The payload is electron-builder's win-unpacked folder: the tray app,
 ; agent\ (the bundled CLI), runtime\node.exe (Node LTS) and service\ (the SYSTEM task and its scripts).
 ;
@@ -51,6 +51,14 @@ Page instfiles
 UninstPage uninstConfirm
 UninstPage instfiles
 
+; The installer's own texts in German and English (Windows' UI language picks one; English for any other).
+LoadLanguageFile "${NSISDIR}\Contrib\Language files\English.nlf"
+LoadLanguageFile "${NSISDIR}\Contrib\Language files\German.nlf"
+LangString Needs64Bit ${LANG_ENGLISH} "Appwacht needs 64-bit Windows."
+LangString Needs64Bit ${LANG_GERMAN} "Appwacht benötigt 64-Bit-Windows."
+LangString TaskFailed ${LANG_ENGLISH} "Registering the Appwacht agent task failed"
+LangString TaskFailed ${LANG_GERMAN} "Die Aufgabe des Appwacht-Agenten konnte nicht eingerichtet werden"
+
 
 Var ServerUrl
 Var Secret
@@ -58,7 +66,7 @@ Var PolicyKey
 
 Function .onInit
   ${IfNot} ${RunningX64}
-    MessageBox MB_ICONSTOP "Appwacht needs 64-bit Windows." /SD IDOK
+    MessageBox MB_ICONSTOP "$(Needs64Bit)" /SD IDOK
     Abort
   ${EndIf}
   SetRegView 64
@@ -112,7 +120,7 @@ Section "Appwacht" SecMain
   nsExec::ExecToLog '"$SYSDIR\WindowsPowerShell\v1.0\powershell.exe" -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "$INSTDIR\service\install-agent.ps1"'
   Pop $0
   ${If} $0 != 0
-    DetailPrint "Registering the Appwacht agent task failed ($0)"
+    DetailPrint "$(TaskFailed) ($0)"
     SetErrorLevel 3
   ${EndIf}
 SectionEnd

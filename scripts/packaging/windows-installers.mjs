@@ -31,10 +31,20 @@ export async function standinPayload(dir = join(OUT, 'win-standin', 'payload')) 
 }
 
 export async function buildNsis({ payload, version, outFile }) {
-  // -WX: a warning is an error, so a script that compiles here compiles cleanly on Windows too.
+  // -WX: a warning is an error, so a script that compiles here compiles cleanly on Windows too. The script is UTF-8
+  // (German texts), which makensis must be told.
   await run(
     'makensis',
-    ['-V2', '-WX', `-DVERSION=${version}`, `-DPAYLOAD=${payload}`, `-DOUTFILE=${outFile}`, join(WINDOWS, 'appwacht.nsi')],
+    [
+      '-V2',
+      '-WX',
+      '-INPUTCHARSET',
+      'UTF8',
+      `-DVERSION=${version}`,
+      `-DPAYLOAD=${payload}`,
+      `-DOUTFILE=${outFile}`,
+      join(WINDOWS, 'appwacht.nsi'),
+    ],
     {
       maxBuffer: 1 << 24,
     },

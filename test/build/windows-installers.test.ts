@@ -46,7 +46,9 @@ async function msiTable(msi: string, table: string): Promise<string[][]> {
 describe('Windows installers (NSIS and MSI, stand-in payload)', { skip }, () => {
   let built: Built;
   before(async () => {
-    const { stdout } = await run(process.execPath, ['scripts/packaging/windows-installers.mjs', '--standin', '--json'], { cwd: REPO });
+    const { stdout } = await run(process.execPath, ['scripts/packaging/windows-installers.mjs', '--standin', '--json'], {
+      cwd: REPO,
+    });
     built = JSON.parse(stdout.trim().split('\n').pop()!) as Built;
   });
 
@@ -66,6 +68,8 @@ describe('Windows installers (NSIS and MSI, stand-in payload)', { skip }, () => 
         'makensis',
         [
           '-V1',
+          '-INPUTCHARSET',
+          'UTF8',
           '-WX',
           '-DVERSION=0.1.0',
           `-DPAYLOAD=${built.payload}`,
@@ -77,6 +81,7 @@ describe('Windows installers (NSIS and MSI, stand-in payload)', { skip }, () => 
         },
       );
       assert.notEqual(broken.status, 0, 'makensis refuses the broken script');
+      assert.match(broken.stdout + broken.stderr, /BogusVariable/, 'for the reason planted');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
