@@ -2,8 +2,8 @@ import type { Lang } from '../../protocol/index.js';
 import type { StateMessage } from './messages.js';
 
 const STATUS = {
-  de: { compliant: 'IN ORDNUNG', warning: 'HINWEIS', violation: 'VERSTOSS' },
-  en: { compliant: 'COMPLIANT', warning: 'WARNING', violation: 'VIOLATION' },
+  de: { compliant: 'IN ORDNUNG', warning: 'HINWEIS', violation: 'VERSTOSS', unknown: 'UNVOLLSTÄNDIG GEPRÜFT' },
+  en: { compliant: 'COMPLIANT', warning: 'WARNING', violation: 'VIOLATION', unknown: 'NOT FULLY CHECKED' },
 } as const;
 const EVIDENCE = {
   de: { installed: 'installiert', running: 'läuft' },

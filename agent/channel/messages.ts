@@ -80,9 +80,25 @@ export interface StateMessage {
   /** For the tray's About: the server the agent reports to (null: local mode) and this device's id there. */
   server: string | null;
   deviceId: string | null;
-  policy: { version: number; origin: string; expired: boolean; expiresAt: string | null; organization: string } | null;
+  policy: {
+    version: number;
+    origin: string;
+    expired: boolean;
+    expiresAt: string | null;
+    organization: string;
+    /** The organisation's support contact and its message to employees, as the policy of the last check says. */
+    support?: { email?: string; phone?: string; url?: string };
+    message?: { de: string; en: string };
+  } | null;
   /** The last check as it concerns this account (its own status, not the device's). */
-  lastCheck: { at: string; status: 'compliant' | 'warning' | 'violation'; findings: TrayFinding[] } | null;
+  lastCheck: {
+    at: string;
+    /** unknown: nothing found for this account, but the check could not see enough (gaps) to call it clean. */
+    status: 'compliant' | 'warning' | 'violation' | 'unknown';
+    findings: TrayFinding[];
+    /** What the check could not see (coverage gap codes, as in reports), when it said so. */
+    gaps?: { code: string; source?: string }[];
+  } | null;
   lastReport: { at: string; kind: string } | null;
 }
 

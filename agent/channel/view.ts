@@ -51,6 +51,16 @@ function findingFor(raw: unknown, viewer: Viewer): TrayFinding | undefined {
   return { appId, name, action, deadline: str(f.deadline) ?? '', evidence, installs, processes };
 }
 
+/** Only the three contact kinds, each a short string: the tray opens them (mailto:, tel:, https:) after its own check. */
+function contacts(s: Obj): { email?: string; phone?: string; url?: string } {
+  const out: { email?: string; phone?: string; url?: string } = {};
+  for (const k of ['email', 'phone', 'url'] as const) {
+    const v = str(s[k]);
+    if (v && v.length <= 300) out[k] = v;
+  }
+  return out;
+}
+
 export function buildStateView(agentState: unknown, trayView: unknown, viewer: Viewer, running: boolean): StateMessage {
   const s = obj(agentState);
   const agent = obj(s?.agent);
@@ -62,7 +72,24 @@ export function buildStateView(agentState: unknown, trayView: unknown, viewer: V
     .map((f) => findingFor(f, viewer))
     .filter((f): f is TrayFinding => f !== undefined);
   const at = str(view?.at);
-  const status = findings.some((f) => f.action === 'ban') ? 'violation' : findings.length ? 'warning' : 'compliant';
+  const support = obj(view?.support);
+  const message = obj(view?.message);
+  const gaps = arr(view?.gaps)
+    .map(obj)
+    .flatMap((g) =>
+      g && str(g.code)
+        ? [{ code: str(g.code)!.slice(0, 40), ...(str(g.source) ? { source: str(g.source)!.slice(0, 40) } : {}) }]
+        : [],
+    )
+    .slice(0, 60);
+  const status = findings.some((f) => f.action === 'ban')
+    ? 'violation'
+    : findings.length
+      ? 'warning'
+      : gaps.length
+        ? 'unknown'
+        : 'compliant';
+
   return {
     type: 'state',
     user: viewer.user,
@@ -84,9 +111,13 @@ export function buildStateView(agentState: unknown, trayView: unknown, viewer: V
             expired: policy.expired === true,
             expiresAt: str(view?.policyExpiresAt) ?? null,
             organization: str(policy.organization) ?? '',
+            ...(support ? { support: contacts(support) } : {}),
+            ...(message && str(message.de) !== undefined && str(message.en) !== undefined
+              ? { message: { de: str(message.de)!, en: str(message.en)! } }
+              : {}),
           }
         : null,
-    lastCheck: at ? { at, status, findings } : null,
+    lastCheck: at ? { at, status, findings, gaps } : null,
     lastReport: lastReport && str(lastReport.at) ? { at: str(lastReport.at)!, kind: str(lastReport.kind) ?? '' } : null,
   };
 }

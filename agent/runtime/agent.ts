@@ -19,6 +19,8 @@ export interface RunAgentOptions extends AgentWiring {
   log?: Logger;
   /** Injectable for tests and the Electron host. */
   resolve?: (options: ResolveOptions) => Promise<EffectiveConfig>;
+  /** Called once the loop runs, with what a host may ask of it (the Electron app's "Check now"). */
+  onLoop?: (loop: { requestScan(reason: string): void; readonly stateDir: string }) => void;
 }
 
 /**
@@ -73,6 +75,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     close = wired.close;
 
     const loop = new AgentLoop({ ...wired.options, target: options.target });
+    options.onLoop?.({ requestScan: (reason) => loop.requestScan(reason), stateDir: config.stateDir });
     await loop.run(options.signal);
   } finally {
     await close?.();

@@ -1,4 +1,5 @@
-import type { HostFacts, Lang } from '../../protocol/index.js';
+import type { HostFacts, Lang, Policy } from '../../protocol/index.js';
+import type { EvaluationSummary } from '../report/build.js';
 import type { AgentConfig } from '../config/schema.js';
 import { createServerConnection } from '../enroll/enroll.js';
 import { collectHostFacts } from '../enroll/host-facts.js';
@@ -30,6 +31,8 @@ export interface AgentWiring {
   notifier?: Notifier;
   transport?: (config: AgentConfig) => Promise<HttpTransport>;
   tokenStore?: (stateDir: string) => TokenStore;
+  /** Told every evaluation (the Electron app's per-user mode shows it in its window, like the tray channel's view). */
+  onEvaluation?: (evaluation: EvaluationSummary, policy: Policy, at: Date) => void;
 }
 
 /**
@@ -98,7 +101,7 @@ export async function openTurnOptions(
   if (config.agentMode === 'machine') {
     // root/SYSTEM has no desktop: the trays notify, from what the tray channel serves out of this file.
     const { writeTrayView } = await import('../channel/tray-view.js');
-    notify = (evaluation, policy, now) => writeTrayView(config.stateDir, evaluation.findings, policy, now);
+    notify = (evaluation, policy, now) => writeTrayView(config.stateDir, evaluation, policy, now);
   } else if (wiring.notifications !== false) {
     // Loaded only when used: node-notifier and its helpers are not needed by a headless agent without a desktop.
     const { NotificationService } = await import('../notify/service.js');
@@ -110,6 +113,15 @@ export async function openTurnOptions(
       log,
     });
     notify = (evaluation, policy, now) => service.onEvaluation(evaluation, policy, now);
+  }
+
+  if (wiring.onEvaluation) {
+    const told = wiring.onEvaluation;
+    const inner = notify;
+    notify = async (evaluation, policy, now) => {
+      told(evaluation, policy, now);
+      return inner?.(evaluation, policy, now);
+    };
   }
 
   return {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { factsFromChannel, factsFromStatus, unreachableFacts } from '../../app/main/facts.js';
+import { factsFromState, unreachableFacts } from '../../app/main/facts.js';
 import {
   chooseCondition,
   trayIcon,
@@ -291,41 +291,10 @@ describe('facts from the hosts', () => {
       },
       lastReport: null,
     };
-    const f = factsFromChannel(s, '9.9.9');
+    const f = factsFromState(s, '9.9.9');
     assert.equal(chooseCondition(f, NOW).condition, 'banned');
     assert.equal(f.server, 'https://s.example');
     assert.equal(f.deviceId, 'd-1');
-    assert.equal(
-      chooseCondition(factsFromChannel({ ...s, agent: { ...s.agent, running: false } }, '9'), NOW).condition,
-      'offline',
-    );
-  });
-  it('takes the in-process agent’s status (the device deadline goes to banned apps only)', () => {
-    const f = factsFromStatus(
-      {
-        compliance: {
-          status: 'violation',
-          deadline: '2026-09-01T00:00:00+02:00',
-          pastDeadline: true,
-          daysPastDeadline: 19,
-          scannedAt: '2026-09-20T09:00:00Z',
-          trigger: 'schedule',
-          findings: [
-            { appId: 'whatsapp', name: 'WhatsApp', action: 'ban', evidence: ['installed'] },
-            { appId: 'discord', name: 'Discord', action: 'warn', evidence: ['running'] },
-          ],
-        },
-        policy: { origin: 'bundled', version: 1, reportVersion: null, organization: 'Org', expired: false },
-        server: null,
-        enrollment: null,
-      } as never,
-      '1',
-    );
-    assert.equal(f.mode, 'user');
-    assert.deepEqual(
-      f.lastCheck?.findings.map((x) => x.deadline),
-      ['2026-09-01T00:00:00+02:00', ''],
-    );
-    assert.equal(chooseCondition(f, NOW).condition, 'overdue');
+    assert.equal(chooseCondition(factsFromState({ ...s, agent: { ...s.agent, running: false } }, '9'), NOW).condition, 'offline');
   });
 });
