@@ -40,10 +40,22 @@ export async function stageNodeRuntime(os, arch, dest) {
   if (!(await exists(join(cache, '.complete')))) {
     await rm(cache, { recursive: true, force: true });
     await mkdir(cache, { recursive: true });
-    const { stdout } = await run('npm', ['pack', `${name}@${version}`, '--silent', '--pack-destination', cache], {
-      cwd: cache,
-      maxBuffer: 1 << 20,
-    });
+    let stdout;
+    try {
+      ({ stdout } = await run('npm', ['pack', `${name}@${version}`, '--silent', '--pack-destination', cache], {
+        cwd: cache,
+        maxBuffer: 1 << 20,
+      }));
+    } catch (err) {
+      await rm(cache, { recursive: true, force: true });
+      throw new Error(
+        `cannot fetch the Node runtime ${name}@${version} (build/node-runtime.json) from the npm registry: ${
+          String(err.stderr || err.message)
+            .trim()
+            .split('\n')[0]
+        }`,
+      );
+    }
     const tarball = join(cache, stdout.trim().split('\n').pop());
     await run('tar', ['xzf', tarball, '-C', cache]);
     await rm(tarball);
