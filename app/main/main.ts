@@ -61,7 +61,12 @@ void startTray(electron, {
     link.done.catch((err: unknown) => log.error('the hosted agent stopped', { error: err }));
     return link;
   },
-}).catch((err: unknown) => {
-  console.error('Appwacht tray failed to start:', err);
-  electron.app.exit(1);
-});
+})
+  .then((tray) => {
+    // The Playwright _electron test (test/app/electron-e2e.test.ts) reads the tray through this; nothing else does.
+    if (tray && process.env.APPWACHT_E2E === '1') Object.assign(globalThis, { appwachtTray: tray });
+  })
+  .catch((err: unknown) => {
+    console.error('Appwacht tray failed to start:', err);
+    electron.app.exit(1);
+  });

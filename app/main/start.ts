@@ -62,6 +62,9 @@ export interface StartOptions {
 
 export interface TrayApp {
   refresh(): Promise<AppState>;
+  /** What the tray shows now (the e2e test reads it: a tray icon cannot be inspected from outside). */
+  view(): { icon: string; tooltip: string };
+  openStatus(): void;
   readonly link: AgentLink;
   stop(): Promise<void>;
 }
@@ -251,6 +254,8 @@ export async function startTray(e: ElectronPorts, o: StartOptions): Promise<Tray
   return {
     refresh,
     link,
+    view: () => trayView().view,
+    openStatus: () => window.show(),
     async stop() {
       clearTimeout(timer);
       await link.close();
