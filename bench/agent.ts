@@ -334,7 +334,7 @@ try {
       done.length,
       median(cpu),
       Math.max(...cpu),
-      median(rss),
+      median(rss).toFixed(1), // a median of two MiB figures is their mean: 100.30000000000001 without this
       Math.max(...rss),
       median(done.map((l) => Number(l.ms))),
     ]);
