@@ -34,6 +34,9 @@ export async function buildUnpackedApp(os, arch = 'x64') {
       `\n*** Building with a STAND-IN Electron (no Electron binary here): the tray app in this package does not run. ***\n`,
     );
     config.electronDist = await electronStandin(os);
+    // Fuses (RunAsNode off, …; the tray lane's electronFuses) are bytes flipped in the real Electron binary; the
+    // stand-in has none to flip. A real build keeps them.
+    config.electronFuses = null;
     config.electronVersion = pkg.devDependencies.electron.replace(/^[^\d]*/, '');
   } else if (process.env.APPWACHT_ELECTRON_DIST) {
     config.electronDist = process.env.APPWACHT_ELECTRON_DIST;
