@@ -52,6 +52,34 @@ export function dashboardRepo(db: Kysely<Database>) {
         .execute();
     },
 
+    /** Active devices, and how many of them currently have any of `appIds` (what a policy change touches). */
+    async impact(appIds: string[]): Promise<{ active: number; affected: number }> {
+      const active = await db
+        .selectFrom('devices')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('retired_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      if (appIds.length === 0) return { active: Number(active.n), affected: 0 };
+      const affected = await db
+        .selectFrom('device_apps')
+        .innerJoin('devices', 'devices.id', 'device_apps.device_id')
+        .select((eb) => eb.fn.count<number>('device_apps.device_id').distinct().as('n'))
+        .where('device_apps.app_id', 'in', appIds)
+        .where('devices.retired_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      return { active: Number(active.n), affected: Number(affected.n) };
+    },
+
+    /** The newest webhook deliveries, for the settings page's delivery log. */
+    async webhookLog(limit: number) {
+      return db
+        .selectFrom('webhook_deliveries')
+        .select(['id', 'created_at', 'employee', 'status', 'attempts', 'last_status', 'last_error', 'delivered_at'])
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+    },
+
     /** Writes (or overwrites) the day's snapshot. */
     async putDaily(day: string, counts: StateCounts, now: number): Promise<void> {
       const json = JSON.stringify(counts);

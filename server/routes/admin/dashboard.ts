@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { catalog } from '../../../agent/catalog/index.js';
 import type { CatalogApp } from '../../../agent/catalog/index.js';
-import { OsName } from '../../../protocol/common.js';
+import { OsName, Slug } from '../../../protocol/common.js';
 import type { Policy } from '../../../protocol/policy.js';
 import type { AppContext } from '../../context.js';
 import { conflict } from '../../errors.js';
@@ -26,6 +26,24 @@ const Overview = z.object({
   silent: z.array(z.object({ id: z.string(), hostname: z.string(), os: OsName, osUser: z.string(), lastSeenAt: z.string() })),
   staleAfterHours: z.number().int(),
   policyVersion: z.number().int().nullable(),
+});
+
+const Settings = z.object({
+  smtp: z.object({ server: z.string(), from: z.string() }).nullable(),
+  mailTemplate: z.string().nullable(),
+  webhook: z.object({ url: z.string() }).nullable(),
+  decisionOnError: z.enum(['allow', 'deny']),
+  webhookLog: z.array(
+    z.object({
+      id: z.number().int(),
+      createdAt: z.string(),
+      employee: z.string(),
+      status: z.string(),
+      attempts: z.number().int(),
+      lastStatus: z.number().int().nullable(),
+      lastError: z.string().nullable(),
+    }),
+  ),
 });
 
 const Role = z.enum(['admin', 'readonly']);
@@ -107,6 +125,26 @@ export function adminDashboardRoutes(ctx: AppContext): FastifyPluginAsyncZod {
     );
 
     app.get(
+      `${ADMIN_PREFIX}/policy-impact`,
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Before publishing: active devices, and how many have one of the apps a change adds or alters',
+          querystring: z.strictObject({
+            apps: z
+              .string()
+              .max(20_000)
+              .transform((v) => v.split(',').filter(Boolean))
+              .pipe(z.array(Slug).max(500))
+              .optional(),
+          }),
+          response: { 200: z.object({ active: z.number().int(), affected: z.number().int() }), ...errors(400, 401) },
+        },
+      },
+      async (req) => ctx.repos.dashboard.impact(req.query.apps ?? []),
+    );
+
+    app.get(
       `${ADMIN_PREFIX}/catalog`,
       {
         schema: {
@@ -116,6 +154,41 @@ export function adminDashboardRoutes(ctx: AppContext): FastifyPluginAsyncZod {
         },
       },
       async () => ({ items: catalogEntries }),
+    );
+
+    app.get(
+      `${ADMIN_PREFIX}/settings`,
+      {
+        schema: {
+          tags: ['admin'],
+          summary:
+            'What the server configuration sets for mail, webhooks and the decision endpoints (never a secret), and the webhook delivery log',
+          response: { 200: Settings, ...errors(401) },
+        },
+      },
+      async () => {
+        const e = ctx.config.escalation;
+        const host = (url: string) => {
+          const u = new URL(url);
+          return `${u.protocol}//${u.host}`;
+        };
+        const log = await ctx.repos.dashboard.webhookLog(20);
+        return {
+          smtp: e.smtp ? { server: host(e.smtp.url), from: e.smtp.from } : null,
+          mailTemplate: e.mailTemplate,
+          webhook: e.webhook ? { url: host(e.webhook.url) } : null,
+          decisionOnError: e.decisionOnError,
+          webhookLog: log.map((d) => ({
+            id: Number(d.id),
+            createdAt: new Date(Number(d.created_at)).toISOString(),
+            employee: d.employee,
+            status: d.status,
+            attempts: d.attempts,
+            lastStatus: d.last_status,
+            lastError: d.last_error,
+          })),
+        };
+      },
     );
 
     app.get(
