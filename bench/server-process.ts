@@ -99,6 +99,7 @@ export interface AppwachtServerOptions {
   env?: Record<string, string>;
   cpus?: string;
   nodeFlags?: string[];
+  readyTimeoutMs?: number;
 }
 
 /** `node --import tsx server/main.ts --port 0 --data-dir <dir>`, resolved once the ready line is out. */
@@ -110,6 +111,7 @@ export function spawnAppwachtServer(o: AppwachtServerOptions): Promise<Spawned<S
       env: { APPWACHT_ADMIN_PASSWORD: o.adminPassword, ...o.env },
       ...(o.cpus ? { cpus: o.cpus } : {}),
       ...(o.nodeFlags ? { nodeFlags: o.nodeFlags } : {}),
+      ...(o.readyTimeoutMs ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
     },
     'appwacht',
   );

@@ -224,7 +224,9 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   const sweeper = deps.escalationOnTimer ? startSweeper(escalation, config.escalation.sweepSeconds, app.log) : null;
   // The overview chart's daily history (services/compliance-history.ts), hourly.
   const snapshots = deps.escalationOnTimer ? startSnapshots(repos, now, 60, app.log) : null;
-  const mailer = deps.escalationOnTimer && ctx.mail ? startMailQueue(ctx.mail, 30, app.log) : null;
+  // The queues run on the sweep's beat (at most every 30 s): a step's mail goes out right after the sweep that made it.
+  const queueSeconds = Math.min(30, config.escalation.sweepSeconds);
+  const mailer = deps.escalationOnTimer && ctx.mail ? startMailQueue(ctx.mail, queueSeconds, app.log) : null;
   const hooks =
     deps.escalationOnTimer && config.escalation.webhook
       ? createWebhookDispatcher({ db: deps.handle.db, webhook: config.escalation.webhook, now })
@@ -232,7 +234,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   const hookTimer = hooks
     ? setInterval(() => {
         hooks.drainOnce().catch((err: unknown) => app.log.error({ err }, 'webhook delivery failed'));
-      }, 15_000)
+      }, queueSeconds * 1000)
     : null;
   hookTimer?.unref();
   app.addHook('onClose', async () => {

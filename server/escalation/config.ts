@@ -6,7 +6,7 @@ export interface EscalationConfig {
   /** `{user}@stadt.example`; null: only imported mappings make mail identities. */
   mailTemplate: string | null;
   sweepSeconds: number;
-  smtp: { url: string; from: string } | null;
+  smtp: { url: string; from: string; leaseSeconds: number } | null;
   webhook: { url: string; secret: string } | null;
   /** What a decision endpoint answers when it cannot decide (database away): the admin's choice. */
   decisionOnError: 'allow' | 'deny';
@@ -26,6 +26,12 @@ const EscalationEnv = z.object({
     .default(60),
   APPWACHT_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   APPWACHT_MAIL_FROM: z.string().min(3).max(200).default('Appwacht <appwacht@localhost>'),
+  APPWACHT_MAIL_LEASE_SECONDS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(4).max(3600))
+    .default(120),
   APPWACHT_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   APPWACHT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
   APPWACHT_DECISION_ON_ERROR: z.enum(['allow', 'deny']).default('allow'),
@@ -57,7 +63,9 @@ export function loadEscalationConfig(env: Record<string, string>, problems: stri
   return {
     mailTemplate: e.APPWACHT_EMPLOYEE_MAIL_TEMPLATE ?? null,
     sweepSeconds: e.APPWACHT_SWEEP_SECONDS,
-    smtp: e.APPWACHT_SMTP_URL ? { url: e.APPWACHT_SMTP_URL, from: e.APPWACHT_MAIL_FROM } : null,
+    smtp: e.APPWACHT_SMTP_URL
+      ? { url: e.APPWACHT_SMTP_URL, from: e.APPWACHT_MAIL_FROM, leaseSeconds: e.APPWACHT_MAIL_LEASE_SECONDS }
+      : null,
     webhook:
       e.APPWACHT_WEBHOOK_URL && e.APPWACHT_WEBHOOK_SECRET
         ? { url: e.APPWACHT_WEBHOOK_URL, secret: e.APPWACHT_WEBHOOK_SECRET }

@@ -20,7 +20,8 @@ import { mailTemplatesRepo } from '../repositories/mail-templates.js';
 import { renderMail } from './render.js';
 
 const LEASE_MS = 120_000;
-const BATCH = 20;
+/** One mail leased at a time: a lease never has to outlast several slow SMTP conversations. */
+const BATCH = 1;
 const BACKOFF_BASE_MS = 30_000;
 const BACKOFF_MAX_MS = 3600_000;
 
@@ -38,17 +39,27 @@ export function backoffMs(attempts: number): number {
 
 export function createMailQueue(deps: {
   db: Kysely<Database>;
-  smtp: { url: string; from: string };
+  /**
+   * leaseSeconds: how long one instance holds a mail it is sending (default 120). A mail whose sender died goes again
+   * once its lease ran out; the SMTP conversation is cut off at half the lease, so a slow server never outlives it.
+   */
+  smtp: { url: string; from: string; leaseSeconds?: number };
   now: () => number;
   /** Test hook: runs after the SMTP server accepted a mail, before it is marked sent (crash-window tests). */
   afterAccept?: (id: number) => Promise<void> | void;
   log?: Pick<FastifyBaseLogger, 'warn'>;
 }) {
-  const transport = nodemailer.createTransport(deps.smtp.url, {
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
-  } as object);
+  const leaseMs = (deps.smtp.leaseSeconds ?? LEASE_MS / 1000) * 1000;
+  const cutOff = Math.min(30_000, leaseMs / 2);
+  // One pooled connection, reused across mails (a new SMTP conversation per mail costs a handshake each).
+  const transport = nodemailer.createTransport({
+    url: deps.smtp.url,
+    pool: true,
+    maxConnections: 1,
+    connectionTimeout: Math.min(10_000, cutOff),
+    greetingTimeout: Math.min(10_000, cutOff),
+    socketTimeout: cutOff,
+  } as Parameters<typeof nodemailer.createTransport>[0]);
   const postgres = deps.db.getExecutor().adapter instanceof PostgresAdapter;
 
   async function lease(now: number): Promise<{ id: number; employee: string; facts: string; attempts: number }[]> {
@@ -69,7 +80,7 @@ export function createMailQueue(deps: {
       if (rows.length === 0) return [];
       await trx
         .updateTable('mail_outbox')
-        .set((eb) => ({ status: 'sending', next_attempt_at: now + LEASE_MS, attempts: eb('attempts', '+', 1) }))
+        .set((eb) => ({ status: 'sending', next_attempt_at: now + leaseMs, attempts: eb('attempts', '+', 1) }))
         .where(
           'id',
           'in',
