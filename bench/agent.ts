@@ -43,6 +43,7 @@ import {
   type ServerProcess,
 } from '../test/e2e/helpers.js';
 import { bounded, median, percentile, table } from './lib.js';
+import { benchTray } from './tray.js';
 
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const STARTS = Number(process.env.BENCH_STARTS ?? 10);
@@ -223,6 +224,12 @@ async function stopAll(ms: number): Promise<void> {
   }
 }
 
+// The tray app's part alone (bench/tray.ts): BENCH_TRAY_ONLY=1.
+if (process.env.BENCH_TRAY_ONLY === '1') {
+  await benchTray();
+  process.exit(0);
+}
+
 const tmp = await tempDir('appwacht-bench-agent-');
 const runs: AgentRun[] = [];
 const servers: ServerProcess[] = [];
@@ -267,6 +274,8 @@ try {
   }
   const elapsed = (Date.now() - start) / 1000;
   for (const s of subjects) s.cpu1 = cpuSeconds(s.pid);
+  const rssAvg = (s: Subject) => s.samples.reduce((a, x) => a + x.rss, 0) / s.samples.length;
+  const trayBeside = { rssMiB: rssAvg(subjects[1]!), baselineMiB: rssAvg(subjects[0]!) };
   const idleTurns = runs.map((r, i) => r.agent.log.filter((l) => l.msg === 'turn done').length - turnsBefore[i]!);
   console.log(
     `load average after the idle minute: ${loadavg()
@@ -385,6 +394,7 @@ try {
           .join(' ')}`,
     );
   }
+  await benchTray(trayBeside);
 } finally {
   baseline?.kill('SIGKILL');
   await stopAll(60_000);
