@@ -33,10 +33,19 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-/** Text that came from the machine or the server (app names, paths): its own direction, so RTL names do not reorder the line. */
+/**
+ * Explicit bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). Real names in Arabic or Hebrew need
+ * none of them; a name like `WhatsApp<U+202E>exe.ppa` uses them to show as something it is not ("…app.exe").
+ */
+export const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * Text that came from the machine or the server (app names, paths): in <bdi>, so an RTL name keeps its own direction
+ * without reordering the line around it, and with bidi controls shown as � rather than obeyed.
+ */
 export function data(text: string, tag: 'bdi' | 'code' = 'bdi'): HTMLElement {
   const el = document.createElement(tag);
-  el.textContent = text;
+  el.textContent = text.replace(BIDI_CONTROLS, '\uFFFD');
   if (tag === 'code') el.setAttribute('dir', 'ltr');
   return el;
 }

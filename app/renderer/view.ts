@@ -2,7 +2,7 @@ import { describeInstall, quitSteps, removalSteps, type RemovalStep } from '../.
 import { formatDate } from '../../agent/i18n.js';
 import type { LadderView, Lang } from '../../protocol/index.js';
 import type { AppFinding, AppState, ContactKind, LastReportView } from '../shared/bridge.js';
-import { data, h, icon } from './dom.js';
+import { BIDI_CONTROLS, data, h, icon } from './dom.js';
 import { CONDITION_ICONS, TONE } from './icons.js';
 import { NEVER_REPORTED, REPORT_FIELDS, RETENTION_TEXT, type ReportField } from './privacy.js';
 import { formatMoment, TEXTS, type Texts } from './texts.js';
@@ -144,7 +144,7 @@ function finding(f: AppFinding, state: AppState, t: Texts): HTMLElement {
           'p',
           {},
           h('strong', {}, `${t.where}: `),
-          describeInstall(install)[lang],
+          data(describeInstall(install)[lang]),
           install.location ? ' — ' : '',
           install.location ? data(install.location, 'code') : null,
         ),
@@ -154,7 +154,7 @@ function finding(f: AppFinding, state: AppState, t: Texts): HTMLElement {
     );
   }
   if (f.processes.length) {
-    article.append(h('p', { class: 'muted' }, t.processes(f.processes.map((p) => `${p.name} (${p.pid})`).join(', '))));
+    article.append(h('p', { class: 'muted' }, data(t.processes(f.processes.map((p) => `${p.name} (${p.pid})`).join(', ')))));
     if (f.installs.length === 0) article.append(steps(quitSteps(f.name, state.os), lang));
   }
   return article;
@@ -168,6 +168,7 @@ function steps(list: RemovalStep[], lang: Lang): HTMLElement {
   );
 }
 
+/** Dates the organisation sets (a deadline, an exemption's end, the day sync will be blocked) read as days; the rest as moments. */
 const LADDER_DATES = [
   'deadline',
   'warnedAt',
@@ -175,6 +176,7 @@ const LADDER_DATES = [
   'blockedAt',
   'exemptUntil',
 ] as const satisfies readonly (keyof LadderView)[];
+const AS_DAY = new Set<string>(['deadline', 'blockAt', 'exemptUntil']);
 
 function ladder(state: AppState, t: Texts): HTMLElement {
   const section = h('section', { 'aria-labelledby': 'ladder-h' }, h('h2', { id: 'ladder-h' }, t.ladder));
@@ -188,14 +190,10 @@ function ladder(state: AppState, t: Texts): HTMLElement {
   const dl = h('dl', { class: 'facts' });
   for (const key of LADDER_DATES) {
     const v = view[key];
-    if (v)
-      dl.append(h('dt', {}, t.ladderFacts[key]), h('dd', {}, key === 'deadline' ? formatDate(v, lang) : formatMoment(v, lang)));
+    if (v) dl.append(h('dt', {}, t.ladderFacts[key]), h('dd', {}, AS_DAY.has(key) ? formatDate(v, lang) : formatMoment(v, lang)));
   }
   if (view.next)
-    dl.append(
-      h('dt', {}, t.ladderFacts.next),
-      h('dd', {}, `${t.nextStep[view.next.step]} – ${formatMoment(view.next.at, lang)}`),
-    );
+    dl.append(h('dt', {}, t.ladderFacts.next), h('dd', {}, `${t.nextStep[view.next.step]} – ${formatDate(view.next.at, lang)}`));
   if (dl.childElementCount) section.append(dl);
   if (!view.enforced) section.append(h('p', { class: 'muted' }, t.notEnforced));
   section.append(h('p', { class: 'muted' }, t.ladderSaidAt(formatMoment(receivedAt, lang))));
@@ -210,7 +208,7 @@ function help(state: AppState, t: Texts, actions: ViewActions): HTMLElement {
     section.append(h('p', {}, t.noContact));
     return section;
   }
-  section.append(h('p', {}, t.helpIntro(state.policy?.organization ?? '')));
+  section.append(h('p', {}, data(t.helpIntro(state.policy?.organization ?? ''))));
   const list = h('ul', { class: 'contacts' });
   for (const kind of kinds) {
     // A button, not a link: main opens the policy's own address for this kind; the page hands over no URL.
@@ -246,7 +244,7 @@ function reported(state: AppState, report: LastReportView | null, t: Texts): HTM
         'details',
         { id: 'payload' },
         h('summary', {}, t.payload),
-        h('pre', { class: 'payload', tabindex: '0' }, data(JSON.stringify(report.report, null, 2), 'code')),
+        h('pre', { class: 'payload', tabindex: '0' }, data(payloadText(report), 'code')),
       ),
     );
   }
@@ -261,6 +259,14 @@ function reported(state: AppState, report: LastReportView | null, t: Texts): HTM
   }
   section.append(privacyTable(lang, t));
   return section;
+}
+
+/** The report as JSON, with bidi controls written as \\u escapes: still the same JSON, but it cannot reorder what it shows. */
+function payloadText(view: LastReportView): string {
+  return JSON.stringify(view.report, null, 2).replace(
+    BIDI_CONTROLS,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function privacyTable(lang: Lang, t: Texts): HTMLElement {
@@ -338,7 +344,9 @@ function about(state: AppState, t: Texts): HTMLElement {
       ...row(
         t.policy,
         p
-          ? `${p.organization} · v${p.version}${p.expired ? ` · ${t.expired}` : p.expiresAt ? ` · ${t.validUntil(formatMoment(p.expiresAt, lang))}` : ''}`
+          ? data(
+              `${p.organization} · v${p.version}${p.expired ? ` · ${t.expired}` : p.expiresAt ? ` · ${t.validUntil(formatMoment(p.expiresAt, lang))}` : ''}`,
+            )
           : t.noPolicy,
       ),
       ...row(t.deviceId, data(state.device.id ?? t.unknown, 'code')),

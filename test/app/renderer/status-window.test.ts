@@ -30,19 +30,9 @@ const CHROMIUM = '/usr/bin/chromium';
  * axe runs on these pages only (one run costs ~7 s on a loaded machine): together they hold every part of the window —
  * findings of each OS and kind, the ladder with its dates, contacts, the queue, errors, hostile text — in both languages.
  */
-const AXE_ON = new Set([
-  'banned/en',
-  'banned/de',
-  'banned-linux/en',
-  'warning/en',
-  'overdue/de',
-  'blocked/en',
-  'exempt/en',
-  'offline/de',
-  'unchecked/en',
-  'hostile/en',
-  'no-policy/de',
-]);
+const AXE_ON = new Set(['banned/en', 'overdue/de', 'offline/en', 'warning/de']);
+/** Cases beside the conditions, each checked by its own test below (the hostile one with axe too). */
+const NOT_IN_LOOP = new Set<ScenarioName>(['exempt', 'empty-report', 'hostile', 'hostile-linux', 'no-policy']);
 
 let browser: Browser;
 let out: string;
@@ -117,7 +107,7 @@ async function noHorizontalScroll(page: Page) {
 describe('status window', () => {
   it('shows every state in both languages: headline, icon, text; no serious accessibility violation; screenshots', async () => {
     const seen = new Set<string>();
-    for (const name of Object.keys(SCENARIOS) as ScenarioName[]) {
+    for (const name of (Object.keys(SCENARIOS) as ScenarioName[]).filter((n) => !NOT_IN_LOOP.has(n))) {
       // One load per state: English first, then German through the page's own language switch (as the employee would).
       const { page, errors, close } = await open(name, 'en');
       for (const lang of ['en', 'de'] as const) {
@@ -261,7 +251,9 @@ describe('status window', () => {
       const titles = await page.locator('article.finding h3 bdi').allTextContents();
       assert.ok(titles.includes(HOSTILE_NAME), name);
       if (name === 'hostile') {
-        assert.ok(titles.includes(RTL_NAME) && titles.includes(LONG_NAME), JSON.stringify(titles));
+        // The RTL name keeps its Arabic; its right-to-left override shows as � instead of turning "exe.ppastahw" round.
+        assert.ok(titles.includes(RTL_NAME.replace('\u202E', '\uFFFD')) && titles.includes(LONG_NAME), JSON.stringify(titles));
+        assert.equal(await page.evaluate(() => document.getElementById('app')!.textContent!.includes('\u202E')), false);
         // The payload shows the hostile name as text too.
         const payload = (await page.locator('pre.payload code').textContent()) ?? '';
         assert.ok(payload.includes(JSON.stringify(HOSTILE_NAME)), 'the payload shows the name as JSON text');
@@ -276,6 +268,7 @@ describe('status window', () => {
       assert.equal(await page.locator('#app img, #app script, #app b').count(), 0, 'no element from data');
       const commands = await page.locator('.steps pre code').allTextContents();
       assert.deepEqual(commands, [], `${name}: a command built from a hostile id`);
+      if (name === 'hostile') assert.deepEqual(await seriousViolations(page), [], name);
       // Long names wrap, also at 200 % zoom (a 760 px window is 380 CSS px wide then).
       await noHorizontalScroll(page);
       await page.setViewportSize({ width: 380, height: 800 });
