@@ -23,7 +23,7 @@ const USERS = { 'ben@stadt.example': 'secret-ben', 'anna@stadt.example': 'secret
 /** The block after `<!-- appwacht-snippet: name -->` in server/README.md. */
 function snippet(name: string): string {
   const text = readFileSync(README, 'utf8');
-  const m = new RegExp(`<!-- appwacht-snippet: ${name} -->\\n\`\`\`\\n([\\s\\S]*?)\`\`\``).exec(text);
+  const m = new RegExp(`<!-- appwacht-snippet: ${name} -->\\n+\`\`\`\\n([\\s\\S]*?)\`\`\``).exec(text);
   assert.ok(m, `server/README.md has no ${name} snippet`);
   return m[1]!;
 }
