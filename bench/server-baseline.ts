@@ -15,6 +15,12 @@ app.post('/baseline/reports', async (req, reply) => {
   return reply.code(201).send({ reportId: body.reportId, stored: true });
 });
 
+// bench:escalation: what a Dovecot policy answer costs without a decision (parse the JSON, answer status 0).
+app.post('/baseline/dovecot', async (req) => {
+  const body = req.body as { login?: unknown };
+  return { status: typeof body.login === 'string' ? 0 : -1, msg: '' };
+});
+
 app.get('/baseline/policy', async (req, reply) => {
   reply.header('etag', BASELINE_ETAG).header('cache-control', 'private, no-cache');
   if (req.headers['if-none-match'] === BASELINE_ETAG) return reply.code(304).send();
