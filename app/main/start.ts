@@ -153,7 +153,8 @@ export async function startTray(e: ElectronPorts, o: StartOptions): Promise<Tray
 
   const onAction = (id: MenuAction) => {
     if (id === 'check-now') void checkNow();
-    else if (id === 'open-status' || id === 'what-is-reported') window.show();
+    else if (id === 'open-status') window.show();
+    else if (id === 'what-is-reported') window.show('reported');
     else if (id === 'quit') {
       quitting = true;
       e.app.quit();

@@ -125,7 +125,8 @@ export function denyPermissions(session: Pick<Session, 'setPermissionRequestHand
 }
 
 export interface StatusWindow {
-  show(): void;
+  /** Opens (or brings forward) the window; `reported` opens it at "What is reported" (the page's #reported). */
+  show(section?: 'reported'): void;
   /** The window's web contents id while it exists (ipc.ts checks senders against it). */
   contentsId(): number | undefined;
   send(channel: string, payload: unknown): void;
@@ -139,7 +140,7 @@ export function setupStatusWindow(o: {
   quitting: () => boolean;
 }): StatusWindow {
   let win: BrowserWindow | undefined;
-  const create = () => {
+  const create = (url: string) => {
     const w = new o.BrowserWindow(statusWindowOptions(o.preload, o.title()));
     w.on('close', (event) => {
       if (o.quitting()) return;
@@ -148,13 +149,15 @@ export function setupStatusWindow(o: {
     });
     w.on('closed', () => (win = undefined));
     w.once('ready-to-show', () => w.show());
-    void w.loadURL(STATUS_URL);
+    void w.loadURL(url);
     return w;
   };
   return {
-    show() {
-      if (!win) win = create();
+    show(section) {
+      const url = section ? `${STATUS_URL}#${section}` : STATUS_URL;
+      if (!win) win = create(url);
       else {
+        if (section) void win.loadURL(url); // the same page: only its fragment changes
         if (win.isMinimized()) win.restore();
         win.show();
         win.focus();

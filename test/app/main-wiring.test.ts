@@ -221,6 +221,11 @@ describe('tray main process wired to a real machine-agent tray channel (Electron
     click.click!();
     const w = s.rec.windows[0]!;
     assert.equal(w.url, 'appwacht://status/index.html');
+    const reported = (s.rec.trays[0]!.menu as { label?: string; click?: () => void }[]).find(
+      (m) => m.label === 'What is reported…',
+    )!;
+    reported.click!();
+    assert.equal(w.url, 'appwacht://status/index.html#reported', 'the same window, at its "What is reported" section');
     assert.deepEqual(
       Object.fromEntries(
         ['contextIsolation', 'sandbox', 'nodeIntegration', 'webSecurity', 'webviewTag'].map((k) => [
