@@ -68,6 +68,11 @@ export function start(bridge: Bridge, root: HTMLElement, announcer: HTMLElement)
     void bridge.setLanguage(lang);
   }
 
+  // The tray's "What is reported…" opens index.html#reported; on a window already open, only the hash changes.
+  window.addEventListener('hashchange', () => {
+    if (location.hash === '#reported') document.getElementById('reported')?.focus();
+  });
+
   bridge.onStateChanged((s) => {
     // A finished check replaces the "check started" note; the state itself now says the result, and a new condition is
     // announced to screen readers (the page's one live region survives repaints).

@@ -310,6 +310,13 @@ describe('status window', () => {
     await page.goto(pathToFileURL(join(out, 'index.html')).href + '#reported');
     await page.locator('#status-headline').waitFor();
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'reported');
+    // Asked again while the window is open: only the hash changes.
+    await page.getByRole('button', { name: 'Check now' }).focus();
+    await page.evaluate(() => {
+      location.hash = '';
+      location.hash = 'reported';
+    });
+    await page.waitForFunction(() => document.activeElement?.id === 'reported');
     await context.close();
   });
 });
