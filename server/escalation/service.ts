@@ -99,12 +99,18 @@ export function createEscalation(deps: { db: Kysely<Database>; config: Escalatio
     const employeeOf = new Map(rows.map((r) => [r.device_id, mailIdentity(r.os_user, deps.config.mailTemplate, map)]));
     const ex = await repo.exemptions(ids, [...new Set([...employeeOf.values()].filter((e): e is string => e !== null))], now);
     const settle = new Set<string>();
+    const mails: Parameters<typeof repo.enqueueMails>[0] = [];
     // A heartbeat that only pushes the stale wake-up later need not rewrite the row while the stored time is far off.
     const slack = (info.settings.staleAfterHours * HOUR) / 2;
 
     for (const row of rows) {
       const employee = employeeOf.get(row.device_id) ?? null;
-      const facts = deviceFacts(row, rules.get(row.device_id) ?? [], info);
+      const apps = rules.get(row.device_id) ?? [];
+      const facts = deviceFacts(
+        row,
+        apps.map((a) => a.ruleId),
+        info,
+      );
       const exemptions = [...(ex.byDevice.get(row.device_id) ?? []), ...(employee ? (ex.byEmployee.get(employee) ?? []) : [])];
       const prev = toRecord(row);
       const o = evaluateLadder({ device: facts, prev, settings: info.settings, exemptions, now });
@@ -123,13 +129,7 @@ export function createEscalation(deps: { db: Kysely<Database>; config: Escalatio
       for (const effect of o.effects) {
         const kind = MAIL_OF[effect];
         if (kind)
-          await repo.enqueueMail({
-            deviceId: row.device_id,
-            employee,
-            kind,
-            facts: await mailFacts(repo, row, o, kind, employee, info),
-            now,
-          });
+          mails.push({ deviceId: row.device_id, employee, kind, facts: mailFacts(row, apps, o, kind, employee, info), now });
         if ((effect === 'block' || effect === 'unblock') && employee) settle.add(employee);
       }
       if (employeeChanged) {
@@ -137,6 +137,7 @@ export function createEscalation(deps: { db: Kysely<Database>; config: Escalatio
         if (employee && o.record.blockedAt !== null) settle.add(employee);
       }
     }
+    await repo.enqueueMails(mails);
     await settleEmployees(trx, settle, now);
     return out;
   }
@@ -241,16 +242,16 @@ function deviceFacts(row: LadderDeviceRow, ruleIds: string[], info: PolicyInfo):
   };
 }
 
-async function mailFacts(
-  repo: ReturnType<typeof ladderRepo>,
+function mailFacts(
   row: LadderDeviceRow,
+  found: { ruleId: string; name: string }[],
   o: LadderOutcome,
   kind: MailKind,
   employee: string | null,
   info: PolicyInfo,
-): Promise<MailFacts> {
+): MailFacts {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
-  const apps = (await repo.appNames(row.device_id)).filter((a) => info.bans.has(a.ruleId)).map((a) => a.name);
+  const apps = found.filter((a) => info.bans.has(a.ruleId)).map((a) => a.name);
   return {
     kind,
     employee,

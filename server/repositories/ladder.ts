@@ -91,15 +91,21 @@ export function ladderRepo(db: Kysely<Database>) {
       return out;
     },
 
-    /** Rule ids of the apps currently found per device. */
-    async rules(ids: string[]): Promise<Map<string, string[]>> {
-      const out = new Map<string, string[]>();
+    /** The apps currently found per device (rule id and name, by name). */
+    async rules(ids: string[]): Promise<Map<string, { ruleId: string; name: string }[]>> {
+      const out = new Map<string, { ruleId: string; name: string }[]>();
       for (const part of chunks(ids, CHUNK)) {
-        const rows = await db.selectFrom('device_apps').select(['device_id', 'rule_id']).where('device_id', 'in', part).execute();
+        const rows = await db
+          .selectFrom('device_apps')
+          .select(['device_id', 'rule_id', 'name'])
+          .where('device_id', 'in', part)
+          .orderBy('name')
+          .execute();
         for (const r of rows) {
+          const app = { ruleId: r.rule_id, name: r.name };
           const list = out.get(r.device_id);
-          if (list) list.push(r.rule_id);
-          else out.set(r.device_id, [r.rule_id]);
+          if (list) list.push(app);
+          else out.set(r.device_id, [app]);
         }
       }
       return out;
@@ -212,22 +218,26 @@ export function ladderRepo(db: Kysely<Database>) {
       return rows.map((r) => ({ email: r.email, blockedSince: r.blocked_since! }));
     },
 
-    async enqueueMail(m: { deviceId: string; employee: string | null; kind: MailKind; facts: unknown; now: number }) {
-      await db
-        .insertInto('mail_outbox')
-        .values({
-          created_at: m.now,
-          device_id: m.deviceId,
-          employee: m.employee,
-          kind: m.kind,
-          facts: JSON.stringify(m.facts),
-          status: m.employee === null ? 'unmapped' : 'pending',
-          next_attempt_at: m.now,
-          last_error: m.employee === null ? 'no mail identity for this device’s user' : null,
-          sent_at: null,
-          message_id: null,
-        })
-        .execute();
+    /** Many mails in few statements (the sweep queues one per step). */
+    async enqueueMails(mails: { deviceId: string; employee: string | null; kind: MailKind; facts: unknown; now: number }[]) {
+      for (const part of chunks(mails, CHUNK))
+        await db
+          .insertInto('mail_outbox')
+          .values(
+            part.map((m) => ({
+              created_at: m.now,
+              device_id: m.deviceId,
+              employee: m.employee,
+              kind: m.kind,
+              facts: JSON.stringify(m.facts),
+              status: m.employee === null ? ('unmapped' as const) : ('pending' as const),
+              next_attempt_at: m.now,
+              last_error: m.employee === null ? 'no mail identity for this device’s user' : null,
+              sent_at: null,
+              message_id: null,
+            })),
+          )
+          .execute();
     },
 
     async enqueueWebhook(employee: string, body: unknown, now: number) {
