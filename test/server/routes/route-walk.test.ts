@@ -29,6 +29,9 @@ const OTHER_ROUTES: Record<string, 'public' | 'device'> = {
   'GET /admin': 'public',
   'GET /admin/': 'public',
   'GET /admin/:file': 'public',
+  // The update feed (server/updates/): installers and their electron-updater index, no secrets in them (the settings
+  // come from the deployment tool); the tray app's updater asks without a device token.
+  'GET /updates/:channel/:file': 'public',
 };
 
 /** The access-decision endpoints for mail and web gateways: each needs its own token (server/decision/). */
