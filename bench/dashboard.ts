@@ -21,6 +21,23 @@ import { ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS, startDashboardServer } from '.
 const FLEET = Number(process.env.BENCH_FLEET ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
+/**
+ * Runs in the page (a string, so tsx's helpers stay out of it): from the OS select's change event to the table showing
+ * 50 rows of that OS, by requestAnimationFrame.
+ */
+const FILTER_TIMER = `(want) => new Promise((resolve) => {
+  const select = document.querySelector('select[name=os]');
+  const start = performance.now();
+  select.value = want;
+  select.dispatchEvent(new Event('change', { bubbles: true }));
+  const check = () => {
+    const cells = Array.from(document.querySelectorAll('table.devices tbody tr td:nth-child(4)'));
+    if (cells.length === 50 && cells.every((c) => c.textContent.startsWith(want))) resolve(performance.now() - start);
+    else requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})`;
+
 const server = await startDashboardServer();
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 try {
@@ -55,8 +72,8 @@ try {
   const apiMs = async (path: string) => {
     const s = performance.now();
     const res = await fetch(`${server.url}/api/v1/admin/${path}`, { headers: { authorization: `Bearer ${token}` } });
-    const body = (await res.json()) as { items: unknown[] };
-    if (!res.ok || body.items.length === 0) throw new Error(`${path}: ${res.status}`);
+    const body = (await res.json()) as { items?: unknown[] };
+    if (!res.ok || body.items?.length === 0) throw new Error(`${path}: ${res.status}, ${body.items?.length} items`);
     return performance.now() - s;
   };
 
@@ -76,22 +93,19 @@ try {
   const overviewApi: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     await page.goto('about:blank');
-    const s = performance.now();
-    await page.goto(`${server.url}/admin/#/devices`);
-    await rows.nth(49).waitFor();
-    first.push(performance.now() - s);
-    const os = i % 2 === 0 ? 'linux' : 'macos';
-    const f = performance.now();
-    await page.getByLabel('Betriebssystem').selectOption(os);
-    await page.waitForFunction(
-      (want) => {
-        const cells = Array.from(document.querySelectorAll('table.devices tbody tr td:nth-child(4)'));
-        return cells.length === 50 && cells.every((c) => c.textContent!.startsWith(want));
-      },
-      os,
+    // Measured inside the page: performance.now() counts from the navigation's start.
+    await page.goto(`${server.url}/admin/#/devices`, { waitUntil: 'commit' });
+    const shown = await page.waitForFunction(
+      () => (document.querySelectorAll('table.devices tbody tr').length === 50 ? performance.now() : 0),
+      undefined,
       { polling: 'raf' },
     );
-    filter.push(performance.now() - f);
+    first.push((await shown.jsonValue()) as number);
+    await rows.nth(49).waitFor();
+    const os = i % 2 === 0 ? 'linux' : 'macos';
+    // From the select's change event to the table showing only that OS, timed inside the page.
+    const took = (await page.evaluate(`(${FILTER_TIMER})(${JSON.stringify(os)})`)) as number;
+    filter.push(took);
     apiFirst.push(await apiMs('devices?limit=50&sort=lastSeen&order=desc'));
     apiFilter.push(await apiMs(`devices?limit=50&os=${os}&sort=lastSeen&order=desc`));
     overviewApi.push(await apiMs('overview').catch(() => NaN));
@@ -100,7 +114,7 @@ try {
   const others: [string, string][] = [
     ['state=blocked', 'devices?limit=50&state=blocked'],
     ['state=never', 'devices?limit=50&state=never'],
-    ['search=PC-AMT1', 'devices?limit=50&search=PC-AMT1'],
+    ['search=AMT10-NB-00', 'devices?limit=50&search=AMT10-NB-00'],
     ['app=kik', 'devices?limit=50&app=kik'],
     ['policyVersion=1', 'devices?limit=50&policyVersion=1'],
   ];

@@ -53,6 +53,14 @@ export const stateExpression: RawBuilder<DeviceState> = sql<DeviceState>`case
   when devices.status = 'unknown' then 'unknown'
   else 'compliant' end`;
 
+/** The statuses a device in this state must have (never reported: still `unknown`); absent where the ladder decides. */
+const STATUS_OF_STATE: Partial<Record<DeviceState, DeviceStatus[]>> = {
+  compliant: ['compliant'],
+  warning: ['warning'],
+  unknown: ['unknown'],
+  never: ['unknown'],
+};
+
 /** An app found on at most this many devices is listed from its device_apps rows; see list(). */
 export const SELECTIVE_APP_ROWS = 1000;
 
@@ -174,7 +182,13 @@ export function devicesRepo(db: Kysely<Database>) {
         .leftJoin('device_ladder as l', 'l.device_id', 'devices.id')
         .selectAll('devices')
         .select([stateExpression.as('state'), 'l.deadline as ladder_deadline']);
-      if (q.state?.length) query = query.where(stateExpression, 'in', q.state);
+      if (q.state?.length) {
+        query = query.where(stateExpression, 'in', q.state);
+        // States that follow from the status alone also get a plain status condition: the planner then walks the
+        // (status, last_seen_at, id) index instead of computing the CASE for every device (state=never: 8 s → ms).
+        const statuses = q.state.map((s) => STATUS_OF_STATE[s]);
+        if (statuses.every((x) => x !== undefined)) query = query.where('devices.status', 'in', [...new Set(statuses.flat())]);
+      }
       if (q.policyVersion !== undefined) query = query.where('policy_version', '=', q.policyVersion);
       if (q.search) {
         const hi = `${q.search}\u{10FFFF}`;

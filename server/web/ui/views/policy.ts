@@ -108,10 +108,17 @@ function Preview({ draft, names }: { draft: Policy; names: Map<string, CatalogAp
   </div>`;
 }
 
-function Editor({ current, catalog, published }: { current: VersionDetail; catalog: CatalogApp[]; published: () => void }) {
+function Editor({
+  current,
+  catalog,
+  published,
+}: {
+  current: VersionDetail;
+  catalog: CatalogApp[];
+  published: (version: number) => void;
+}) {
   const [draft, setDraft] = useState<Policy>(() => toDraft(current.policy));
   const [confirm, setConfirm] = useState<{ active: number; affected: number } | null>(null);
-  const [ok, setOk] = useState<string | null>(null);
   const [error, setError] = useState<RequestFailed | null>(null);
   const byId = new Map(catalog.map((a) => [a.id, a]));
   const update = (fn: (d: Policy) => void) => {
@@ -156,8 +163,7 @@ function Editor({ current, catalog, published }: { current: VersionDetail; catal
       const r = await call<VersionDetail>('POST', 'policies', { ...draft, version: current.version + 1 });
       setConfirm(null);
       setError(null);
-      setOk(t('published', { v: r.version }));
-      published();
+      published(r.version);
     } catch (err) {
       setConfirm(null);
       setError(err as RequestFailed);
@@ -306,7 +312,7 @@ function Editor({ current, catalog, published }: { current: VersionDetail; catal
           </div>`
         : html`<button type="submit">${t('publish')}</button>`
     }
-    ${error?.status === 409 ? html`<p class="error" role="alert">${t('conflict')}</p>` : html`<${Outcome} ok=${ok} error=${error} />`}
+    ${error?.status === 409 ? html`<p class="error" role="alert">${t('conflict')}</p>` : html`<${Outcome} ok=${null} error=${error} />`}
   </form>`;
 }
 
@@ -319,6 +325,7 @@ export function PolicyView() {
   const current = useLoad(() => (latest ? get<VersionDetail>(`policies/${latest}`) : Promise.resolve(null)), [latest]);
   const catalog = useLoad(() => get<{ items: CatalogApp[] }>('catalog'), []);
   const [cmp, setCmp] = useState<[number, number] | null>(null);
+  const [justPublished, setJustPublished] = useState<number | null>(null);
   const [pick, setPick] = useState<[number, number]>([0, 0]);
   useEffect(() => {
     const items = versions.data?.items ?? [];
@@ -381,6 +388,15 @@ export function PolicyView() {
       ${cmp && html`<${Diff} a=${cmp[0]} b=${cmp[1]} />`}
     <//>
     <${Section} title=${t('editor')} id="editor">
-      <${Editor} key=${c.version} current=${c} catalog=${catalog.data.items} published=${versions.reload} />
+      ${justPublished && html`<p class="ok" role="status"><span aria-hidden="true">✓</span> ${t('published', { v: justPublished })}</p>`}
+      <${Editor}
+        key=${c.version}
+        current=${c}
+        catalog=${catalog.data.items}
+        published=${(v: number) => {
+          setJustPublished(v);
+          versions.reload();
+        }}
+      />
     <//>`;
 }
