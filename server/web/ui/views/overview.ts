@@ -31,11 +31,15 @@ function Chart({ history }: { history: Overview['history'] }) {
         height: 220,
         scales: { x: { time: true } },
         series: [
-          {},
+          { label: t('when'), value: (_u, v) => (v === null ? '—' : date(new Date(v * 1000).toISOString(), false)) },
           { label: t('chartCompliant'), stroke: '#1b6e20', width: 2 },
           { label: t('chartFailing'), stroke: '#a4161a', width: 2, dash: [6, 4] },
         ],
-        axes: [{}, { values: (_u, vals) => vals.map((v) => num(v)) }],
+        // Axis labels in the chosen locale (uPlot's own are US-English).
+        axes: [
+          { values: (_u, vals) => vals.map((v) => date(new Date(v * 1000).toISOString(), false)) },
+          { values: (_u, vals) => vals.map((v) => num(v)) },
+        ],
       },
       [xs, ok, bad],
       box.current,
