@@ -148,7 +148,8 @@ export function DeviceView({ id }: { id: string }) {
       <${Section} title=${t('ladder')} id="ladder">
         ${
           x.ladder
-            ? html`<p>${t(`step.${x.ladder.step}` as Key)} — ${String(x.ladder.why || x.ladder.reason)}</p>
+            ? html`<p><strong>${t(`step.${x.ladder.step}` as Key)}</strong></p>
+                <p class="muted">${t('ladder.technical')}: <code>${String(x.ladder.why || x.ladder.reason)}</code></p>
                 <ol class="timeline">
                   ${LADDER_EVENTS.filter((k) => x.ladder![k])
                     .map((k) => [k, String(x.ladder![k])] as const)

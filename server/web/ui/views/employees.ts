@@ -66,7 +66,7 @@ function Employee({ email }: { email: string }) {
                 <td><a href=${href(`devices/${d.id}`)}>${d.hostname}</a></td>
                 <td>${d.osUser}</td>
                 <td><${Step} step=${d.ladder.step} /></td>
-                <td>${d.ladder.why}</td>
+                <td><code>${d.ladder.why}</code></td>
                 <td>${date(d.lastSeenAt)}</td>
               </tr>`,
           )}
