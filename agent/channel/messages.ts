@@ -1,3 +1,5 @@
+import type { LadderView } from '../../protocol/index.js';
+
 /**
  * THE TRAY CHANNEL — every message between the machine agent (root/SYSTEM, `appwacht run --system`) and a per-user tray
  * or `appwacht status` run by an employee. One JSON object per line (UTF-8, at most MAX_LINE_BYTES), over a Unix socket
@@ -16,8 +18,14 @@
  *   agent → peer  welcome     { user, uid }                                       the account the agent now serves
  *   peer → agent  read-state  {}                                                  → state
  *   peer → agent  check-now   {}                                                  → check-accepted | error RATE_LIMITED
+ *   peer → agent  read-last-report {}                                             → last-report
  *   agent → peer  error       { code, message, retryAfterMs? }                    NOT_IDENTIFIED, CLAIM_FAILED, REFUSED,
  *                                                                                 RATE_LIMITED, BAD_MESSAGE, TOO_LONG
+ *
+ * `last-report` carries the last report the server acknowledged exactly as it was sent (or why it cannot: none yet, too
+ * large to keep, the file damaged, or it names another account's findings — then only root sees it, as nothing is cut
+ * out of what is shown as sent), when it was delivered, and the outbox's length. It is asked for only when the status
+ * window shows it, so the read-state poll stays small.
  *
  * Nothing else exists: no request changes the agent's settings, state, credential or policy, stops it, or reads another
  * account's findings. A non-root peer sees only installs in its own account and machine-wide ones, and its own
@@ -70,6 +78,20 @@ export interface TrayFinding {
   processes: { pid: number; name: string }[];
 }
 
+/** Why `last-report` carries no report. */
+export type LastReportUnknown = 'none' | 'too-large' | 'unreadable' | 'other-accounts';
+
+export interface LastReportMessage {
+  type: 'last-report';
+  /** The report exactly as the agent posted it (JSON); null with `unknown` saying why. */
+  report: Record<string, unknown> | null;
+  unknown?: LastReportUnknown;
+  /** When the server acknowledged it; null when no delivery is known. */
+  deliveredAt: string | null;
+  /** Reports waiting in the outbox; `oldestAt`: when the oldest was queued. */
+  queue: { count: number; oldestAt: string | null };
+}
+
 export interface StateMessage {
   type: 'state';
   user: string;
@@ -100,7 +122,10 @@ export interface StateMessage {
     gaps?: { code: string; source?: string }[];
   } | null;
   lastReport: { at: string; kind: string } | null;
+  /** Where the server's last report answer put the device on the escalation ladder (shape checked; the tray re-validates); absent from an older agent. */
+  ladder?: { view: LadderView; receivedAt: string } | null;
 }
 
-export type ToPeer = HelloMessage | WelcomeMessage | StateMessage | ErrorMessage | { type: 'check-accepted'; message: string };
-export type FromPeer = { type: 'claim' } | { type: 'read-state' } | { type: 'check-now' };
+export type ToPeer =
+  HelloMessage | WelcomeMessage | StateMessage | LastReportMessage | ErrorMessage | { type: 'check-accepted'; message: string };
+export type FromPeer = { type: 'claim' } | { type: 'read-state' } | { type: 'check-now' } | { type: 'read-last-report' };

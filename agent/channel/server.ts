@@ -6,6 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { AppwachtError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { outboxQueue, readDelivered, readLadder } from '../report/last-delivered.js';
 import { STATE_FILES } from '../state/names.js';
 import {
   CHANNEL_PROTOCOL,
@@ -20,7 +21,7 @@ import {
   type ErrorCode,
   type ToPeer,
 } from './messages.js';
-import { buildStateView } from './view.js';
+import { buildStateView, reportVisibleTo, type Viewer } from './view.js';
 
 // Resident in the supervisor: node builtins and our small modules only (no zod; see runtime/supervisor.ts on memory).
 
@@ -142,7 +143,7 @@ async function prepareDir(dir: string): Promise<void> {
 
 /**
  * Serves the tray channel (protocol: messages.ts) for the machine agent. Answers read-state with the view of the asking
- * account and passes check-now to the supervisor, one per account per CHECK_NOW_INTERVAL_MS; refuses everything else.
+ * account, read-last-report with the last delivered report if that account may see it, and passes check-now to the supervisor, one per account per CHECK_NOW_INTERVAL_MS; refuses everything else.
  */
 export async function startTrayChannel(o: TrayChannelOptions): Promise<TrayChannel> {
   const now = o.now ?? Date.now;
@@ -208,19 +209,29 @@ export async function startTrayChannel(o: TrayChannelOptions): Promise<TrayChann
         return send({ type: 'welcome', user: peer.user, uid: peer.uid });
       }
       if (!peer) return fail('NOT_IDENTIFIED', 'send a claim first', true);
+      const who = peer;
+      const viewer: Viewer = {
+        user: who.user,
+        root: who.uid === 0,
+        ownsProcess: (pid) => typeof who.uid === 'number' && processOwner(pid) === who.uid,
+      };
       if (type === 'read-state') {
-        const viewer = peer;
         const state = buildStateView(
           await readJson(STATE_FILES.runtimeState),
           await readJson(STATE_FILES.trayView),
-          {
-            user: viewer.user,
-            root: viewer.uid === 0,
-            ownsProcess: (pid) => typeof viewer.uid === 'number' && processOwner(pid) === viewer.uid,
-          },
+          viewer,
           o.running?.() ?? true,
+          await readLadder(o.stateDir),
         );
         return send(state);
+      }
+      if (type === 'read-last-report') {
+        const [delivered, queue] = await Promise.all([readDelivered(o.stateDir), outboxQueue(o.stateDir)]);
+        const deliveredAt = delivered.deliveredAt ?? null;
+        if (!delivered.known) return send({ type: 'last-report', report: null, unknown: delivered.reason, deliveredAt, queue });
+        if (!reportVisibleTo(delivered.report, viewer))
+          return send({ type: 'last-report', report: null, unknown: 'other-accounts', deliveredAt, queue });
+        return send({ type: 'last-report', report: delivered.report, deliveredAt, queue });
       }
       if (type === 'check-now') {
         const key = String(peer.uid);
@@ -233,7 +244,7 @@ export async function startTrayChannel(o: TrayChannelOptions): Promise<TrayChann
         return send({ type: 'check-accepted', message: 'a check starts now' });
       }
       log.warn('tray request refused', { user: peer.user, type: typeof type === 'string' ? type.slice(0, 40) : typeof type });
-      return fail('REFUSED', 'only read-state and check-now are served');
+      return fail('REFUSED', 'only read-state, read-last-report and check-now are served');
     };
 
     socket.setEncoding('utf8');

@@ -61,7 +61,34 @@ function contacts(s: Obj): { email?: string; phone?: string; url?: string } {
   return out;
 }
 
-export function buildStateView(agentState: unknown, trayView: unknown, viewer: Viewer, running: boolean): StateMessage {
+/**
+ * Whether a report may be shown to this viewer as it was sent: root always; anyone else only when it names no other
+ * account's installs or processes (a per-user install of theirs, a machine-wide one, their own processes). Nothing is cut
+ * out instead: what the window shows as sent must be exactly what was sent.
+ */
+export function reportVisibleTo(report: Record<string, unknown>, viewer: Viewer): boolean {
+  if (viewer.root) return true;
+  return arr(report.findings).every((raw) => {
+    const f = obj(raw);
+    if (!f) return false;
+    const installsOk = arr(f.installs).every(
+      (i) => obj(i)?.scope === 'machine' || (obj(i)?.scope === 'user' && obj(i)?.user === viewer.user),
+    );
+    const processesOk = arr(f.processes).every((p) => {
+      const pid = num(obj(p)?.pid);
+      return pid !== undefined && viewer.ownsProcess(pid);
+    });
+    return installsOk && processesOk;
+  });
+}
+
+export function buildStateView(
+  agentState: unknown,
+  trayView: unknown,
+  viewer: Viewer,
+  running: boolean,
+  ladder: StateMessage['ladder'] = null,
+): StateMessage {
   const s = obj(agentState);
   const agent = obj(s?.agent);
   const policy = obj(s?.policy);
@@ -119,5 +146,6 @@ export function buildStateView(agentState: unknown, trayView: unknown, viewer: V
         : null,
     lastCheck: at ? { at, status, findings, gaps } : null,
     lastReport: lastReport && str(lastReport.at) ? { at: str(lastReport.at)!, kind: str(lastReport.kind) ?? '' } : null,
+    ladder,
   };
 }

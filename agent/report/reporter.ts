@@ -3,6 +3,7 @@ import { describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { ServerError } from '../transport/errors.js';
+import { keepDelivered } from './last-delivered.js';
 import { DEFAULT_BACKOFF, MAX_RETRY_AFTER_MS, backoffDelay, type BackoffOptions } from './backoff.js';
 
 /** Time, injectable so backoff is testable without waiting. `sleep` resolves early (without throwing) on abort. */
@@ -40,6 +41,11 @@ export interface ReporterOptions {
   clock?: Clock;
   random?: () => number;
   backoff?: BackoffOptions;
+  /**
+   * The state folder: after each acknowledged delivery the report as sent and the server's ladder are kept there for the
+   * employee's status window (last-delivered.ts). Absent: nothing is kept.
+   */
+  keepIn?: string;
   /** Failed attempts so far (a short-lived process continues the backoff of the one before it). Default 0. */
   attempt?: number;
 }
@@ -145,6 +151,7 @@ export class Reporter {
       this.attempt = 0;
       this.stats.delivered++;
       if (!ack.stored) this.stats.duplicates++;
+      await this.keep(report, ack);
       this.log.debug('report delivered', { reportId: report.reportId, kind: report.kind, stored: ack.stored });
       return { kind: 'next' };
     } catch (err) {
@@ -187,6 +194,16 @@ export class Reporter {
           });
           return { kind: 'wait', ms: this.nextBackoff(), reason: 'backoff' };
       }
+    }
+  }
+
+  /** Keeping it for the window must never hold up delivery: a full disk is said, and the next delivery tries again. */
+  private async keep(report: Report, ack: ReportAck): Promise<void> {
+    if (this.options.keepIn === undefined) return;
+    try {
+      await keepDelivered(this.options.keepIn, report, ack, new Date(this.clock.now()));
+    } catch (err) {
+      this.log.warn('the delivered report could not be kept for the status window', { reportId: report.reportId, error: err });
     }
   }
 

@@ -84,6 +84,7 @@ export async function openTurnOptions(
         api,
         enrollment,
         outboxDir: statePath(config.stateDir, 'outbox'),
+        stateDir: config.stateDir,
         backoff: reportBackoff(overrides),
       };
     }

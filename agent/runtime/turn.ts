@@ -24,6 +24,8 @@ export interface TurnServer {
   enrollment: Enrollment;
   /** The outbox folder (`<state folder>/outbox`). */
   outboxDir: string;
+  /** The state folder, where the last delivered report and the server's ladder are kept for the tray (absent: not kept). */
+  stateDir?: string;
   backoff?: BackoffOptions;
 }
 
@@ -423,6 +425,7 @@ class Turn {
       outbox,
       log: this.options.log,
       attempt: this.deliveryAttempt,
+      ...(server.stateDir !== undefined ? { keepIn: server.stateDir } : {}),
       ...(server.backoff ? { backoff: server.backoff } : {}),
       deliver: async (report) => {
         try {

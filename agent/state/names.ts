@@ -22,6 +22,10 @@ export const STATE_FILES = {
   notifications: 'notifications.json',
   /** What the machine service's turns leave for the employees' trays (channel/tray-view.ts). */
   trayView: 'tray-view.json',
+  /** The last report the server acknowledged, exactly as sent, and when (report/last-delivered.ts). */
+  lastDelivered: 'last-report.json',
+  /** Where the server's last report answer put the device on the escalation ladder (report/last-delivered.ts). */
+  ladder: 'ladder.json',
   /** Queued reports, one file each, and `rejected/` for those the server refused (outbox/outbox.ts). */
   outbox: 'outbox',
 } as const;
