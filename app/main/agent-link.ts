@@ -1,10 +1,10 @@
 /**
  * How the tray reaches the agent. Machine mode (the design's default): the agent is the machine service and this app a
- * client of its tray channel (agent/channel/): read-state and check-now, nothing else. Per-user mode: user-agent.ts.
+ * client of its tray channel (agent/channel/): read-state, read-last-report and check-now, nothing else. Per-user mode: user-agent.ts.
  * Either way the rest of main sees only this interface.
  */
 import { connectTray, type TrayConnection } from '../../agent/channel/client.js';
-import type { StateMessage, ToPeer } from '../../agent/channel/messages.js';
+import type { LastReportMessage, StateMessage, ToPeer } from '../../agent/channel/messages.js';
 import { describeError } from '../../agent/errors.js';
 import type { CheckNowResult } from '../shared/bridge.js';
 
@@ -12,6 +12,8 @@ export interface AgentLink {
   readonly mode: 'machine' | 'user';
   /** The agent's state for this account; `problem` when it could not be asked (then the tray shows offline). */
   read(): Promise<{ state?: StateMessage; problem?: string }>;
+  /** The last delivered report as the agent kept it, and the queue; `problem` when it could not be asked. */
+  readLastReport(): Promise<{ answer?: LastReportMessage; problem?: string }>;
   checkNow(): Promise<CheckNowResult>;
   close(): Promise<void>;
 }
@@ -44,6 +46,15 @@ export function machineLink(dir: string, connect: (dir: string) => Promise<TrayC
       try {
         const answer = await ask({ type: 'read-state' });
         if (answer.type === 'state') return { state: answer };
+        return { problem: answer.type === 'error' ? `${answer.code}: ${answer.message}` : `unexpected answer ${answer.type}` };
+      } catch (err) {
+        return { problem: describeError(err) };
+      }
+    },
+    async readLastReport() {
+      try {
+        const answer = await ask({ type: 'read-last-report' });
+        if (answer.type === 'last-report') return { answer };
         return { problem: answer.type === 'error' ? `${answer.code}: ${answer.message}` : `unexpected answer ${answer.type}` };
       } catch (err) {
         return { problem: describeError(err) };

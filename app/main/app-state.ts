@@ -2,9 +2,9 @@
  * Pure: the status window's state (app/shared/bridge.ts `AppState`) from the agent's state answer. The same facts pick
  * the tray icon (tray-model.ts), so tray and window always say the same. No electron here.
  */
-import { CoverageGap, SourceKind, type Lang, type OsName } from '../../protocol/index.js';
-import type { StateMessage } from '../../agent/channel/messages.js';
-import type { AppFinding, AppState, HostFacts } from '../shared/bridge.js';
+import { CoverageGap, LadderView, Report, SourceKind, type Lang, type OsName } from '../../protocol/index.js';
+import type { LastReportMessage, StateMessage } from '../../agent/channel/messages.js';
+import type { AppFinding, AppState, HostFacts, LastReportView } from '../shared/bridge.js';
 import { factsFromState, unreachableFacts } from './facts.js';
 import { chooseCondition } from './tray-model.js';
 
@@ -71,8 +71,28 @@ export function buildAppState(i: AppStateInput): AppState {
           })),
         }
       : null,
-    ladder: null,
+    ladder: ladderOf(s),
     check: i.check,
     device: { id: s?.deviceId ?? null, facts: i.hostFacts },
+  };
+}
+
+/** The server's ladder as the agent kept it; one this app does not understand (a newer server) is left out. */
+function ladderOf(s: StateMessage | undefined): AppState['ladder'] {
+  const view = LadderView.safeParse(s?.ladder?.view);
+  const receivedAt = s?.ladder?.receivedAt;
+  return view.success && typeof receivedAt === 'string' ? { view: view.data, receivedAt } : null;
+}
+
+/**
+ * The window's "What is reported" from the agent's last-report answer. The payload is passed on as the agent sent it
+ * (not zod's copy of it): it is shown only when it is a report, and then exactly as it was. Null when none is known.
+ */
+export function buildLastReport(answer: LastReportMessage | undefined): LastReportView | null {
+  if (!answer?.report || !Report.safeParse(answer.report).success) return null;
+  return {
+    report: answer.report as Report,
+    deliveredAt: answer.deliveredAt,
+    queue: { count: answer.queue.count, oldestAt: answer.queue.oldestAt },
   };
 }

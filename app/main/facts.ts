@@ -19,6 +19,7 @@ export function factsFromState(s: StateMessage, appVersion: string, mode: TrayFa
       status: s.lastCheck.status,
       findings: s.lastCheck.findings.map((f) => ({ name: f.name, action: f.action, deadline: f.deadline })),
     },
+    ladder: s.ladder?.view ?? null,
     policy: s.policy && { version: s.policy.version, organization: s.policy.organization, expired: s.policy.expired },
     server: s.server ?? null,
     deviceId: s.deviceId ?? null,

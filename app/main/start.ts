@@ -16,7 +16,7 @@ import { createLogger, type Logger } from '../../agent/log.js';
 import type { AppState, CheckNowResult } from '../shared/bridge.js';
 import { IPC } from '../shared/ipc.js';
 import { machineLink, type AgentLink } from './agent-link.js';
-import { buildAppState } from './app-state.js';
+import { buildAppState, buildLastReport } from './app-state.js';
 import { setupAutostart } from './autostart.js';
 import { contactUrl } from './contacts.js';
 import { hostFactsCache, type SystemInformation } from './hardware.js';
@@ -208,8 +208,11 @@ export async function startTray(e: ElectronPorts, o: StartOptions): Promise<Tray
     {
       getState: async () => appState(),
       checkNow,
-      // The tray channel serves no report yet (read-state and check-now only); the window says so.
-      getLastReport: async () => null,
+      async getLastReport() {
+        const { answer, problem } = await link.readLastReport();
+        if (problem) log.warn('the last report could not be read from the agent', { problem });
+        return buildLastReport(answer);
+      },
       setLanguage,
       async openContact(kind) {
         const url = contactUrl(kind, last.state?.policy?.support ?? null);

@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { CHECK_NOW_INTERVAL_MS } from '../../agent/channel/messages.js';
 import { buildStateView } from '../../agent/channel/view.js';
+import { outboxQueue, readDelivered, readLadder } from '../../agent/report/last-delivered.js';
 import { statePath } from '../../agent/state/names.js';
 import type { Policy } from '../../protocol/index.js';
 import type { EvaluationSummary } from '../../agent/report/build.js';
@@ -63,8 +64,24 @@ export function userLink(
         raw = undefined; // before the first turn saved it
       }
       // The account's own agent sees only what this account may see anyway: all of it is this account's.
-      const state = buildStateView(raw, view, { user: o.user, root: true, ownsProcess: () => true }, !stopped);
+      const state = buildStateView(
+        raw,
+        view,
+        { user: o.user, root: true, ownsProcess: () => true },
+        !stopped,
+        await readLadder(loop.stateDir),
+      );
       return { state };
+    },
+    async readLastReport() {
+      if (!loop) return { problem: stopped ? 'the agent stopped' : 'the agent is starting' };
+      const [delivered, queue] = await Promise.all([readDelivered(loop.stateDir), outboxQueue(loop.stateDir)]);
+      const deliveredAt = delivered.deliveredAt ?? null;
+      return {
+        answer: delivered.known
+          ? { type: 'last-report', report: delivered.report, deliveredAt, queue }
+          : { type: 'last-report', report: null, unknown: delivered.reason, deliveredAt, queue },
+      };
     },
     async checkNow() {
       if (!loop || stopped) return { outcome: 'unavailable', message: 'the agent is not running' };
