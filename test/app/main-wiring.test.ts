@@ -18,7 +18,10 @@ import { after, before, describe, it } from 'node:test';
 import { startTrayChannel, type TrayChannel } from '../../agent/channel/server.js';
 import { silentLogger } from '../../agent/log.js';
 import { IPC } from '../../app/shared/ipc.js';
-import type { AppState } from '../../app/shared/bridge.js';
+import type { AppState, LastReportView } from '../../app/shared/bridge.js';
+import type { LadderView } from '../../protocol/index.js';
+import { keepDelivered } from '../../agent/report/last-delivered.js';
+import { report } from '../helpers/sample-reports.js';
 import { registerScheme, startTray, type ElectronPorts, type TrayApp } from '../../app/main/start.js';
 import { CSP } from '../../app/main/window.js';
 
@@ -255,6 +258,30 @@ describe('tray main process wired to a real machine-agent tray channel (Electron
     await assert.rejects(invoke(IPC.setLanguage, fromWindow, 'fr'), /de or en/);
     await assert.rejects(invoke(IPC.setLanguage, fromWindow, { toString: () => 'de' }), /de or en/);
     await assert.rejects(invoke(IPC.openContact, fromWindow, 'file:///etc/passwd'), /contact kind/);
+  });
+
+  it('gives the window the last delivered report and the ladder the agent kept (blocked: the tray says so)', async () => {
+    assert.equal(await invoke(IPC.getLastReport, fromWindow), null, 'nothing delivered yet');
+    const sent = report();
+    const deliveredAt = new Date().toISOString();
+    const ladder = { step: 'blocked', reason: 'violation', enforced: true, blockedAt: deliveredAt };
+    await keepDelivered(
+      stateDir,
+      sent,
+      { reportId: sent.reportId, stored: true, ladder: ladder as LadderView },
+      new Date(deliveredAt),
+    );
+    const last = (await invoke(IPC.getLastReport, fromWindow)) as LastReportView;
+    assert.equal(JSON.stringify(last.report), JSON.stringify(sent));
+    assert.equal(last.deliveredAt, deliveredAt);
+    assert.deepEqual(last.queue, { count: 0, oldestAt: null });
+    await tray.refresh();
+    const state = (await invoke(IPC.getState, fromWindow)) as AppState;
+    assert.deepEqual(state.ladder, { view: ladder, receivedAt: deliveredAt });
+    assert.equal(state.condition, 'blocked');
+    assert.equal(s.rec.trays[0]!.image, '/icons/overdue-24.png', 'blocked shares the overdue glyph');
+    await rm(join(stateDir, 'ladder.json'));
+    await tray.refresh();
   });
 
   it('opens only the policy’s own contacts', async () => {
