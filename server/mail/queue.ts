@@ -135,6 +135,21 @@ export function createMailQueue(deps: {
         }
       }
     },
+    /**
+     * One test mail outside the queue, for the admin's "send a test mail" button: proves server, credentials and
+     * sender address before the first real warning depends on them. Rejects with the SMTP server's answer.
+     */
+    async sendTest(to: string): Promise<{ response: string }> {
+      const info = await transport.sendMail({
+        from: deps.smtp.from,
+        to,
+        subject: 'Appwacht: Testmail / test mail',
+        text:
+          'Diese Testmail hat ein Appwacht-Administrator ausgelöst. Der Mailversand funktioniert.\n\n' +
+          'An Appwacht administrator sent this test mail. Sending mail works.\n',
+      });
+      return { response: String((info as { response?: unknown }).response ?? '') };
+    },
     close(): void {
       transport.close();
     },

@@ -6,7 +6,7 @@ import type { CatalogApp } from '../../../agent/catalog/index.js';
 import { OsName, Slug } from '../../../protocol/common.js';
 import type { Policy } from '../../../protocol/policy.js';
 import type { AppContext } from '../../context.js';
-import { conflict } from '../../errors.js';
+import { conflict, HttpError } from '../../errors.js';
 import { ADMIN_PREFIX } from '../../plugins/auth.js';
 import { DEVICE_STATES } from '../../repositories/devices.js';
 import { dayOf } from '../../services/compliance-history.js';
@@ -188,6 +188,38 @@ export function adminDashboardRoutes(ctx: AppContext): FastifyPluginAsyncZod {
             lastError: d.last_error,
           })),
         };
+      },
+    );
+
+    app.post(
+      `${ADMIN_PREFIX}/settings/smtp-test`,
+      {
+        schema: {
+          tags: ['admin'],
+          summary: "Send one test mail through the configured SMTP server (audited); 502 with the server's answer when it fails",
+          body: z.object({ to: z.email().max(254) }),
+          response: { 200: z.object({ response: z.string() }), ...errors(400, 401, 403, 409, 502) },
+        },
+      },
+      async (req) => {
+        if (!ctx.mail) throw conflict('SMTP_NOT_CONFIGURED', 'no SMTP server is configured (APPWACHT_SMTP_URL)');
+        const audit = (outcome: string) =>
+          ctx.repos.audit.append({
+            at: ctx.now(),
+            actor: req.admin!.actor,
+            action: 'smtp.test',
+            target: `mail:${req.body.to}`,
+            details: { outcome: outcome.slice(0, 300) },
+          });
+        try {
+          const sent = await ctx.mail.sendTest(req.body.to);
+          await audit('sent');
+          return sent;
+        } catch (err) {
+          const message = String((err as Error).message ?? err).slice(0, 300);
+          await audit(`failed: ${message}`);
+          throw new HttpError(502, 'SMTP_FAILED', message);
+        }
       },
     );
 

@@ -229,6 +229,24 @@ function MailTemplates() {
   <//>`;
 }
 
+/** Send one test mail through the configured server: the answer (or the SMTP server's refusal) shows below. */
+function SmtpTest() {
+  const a = useAction();
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.target as HTMLFormElement);
+    void a.run(
+      () => call<{ response: string }>('POST', 'settings/smtp-test', { to: f.get('to') }),
+      (r) => t('smtpTestSent', { response: r.response }),
+    );
+  };
+  return html`<form class="inline-form" onSubmit=${submit} aria-label=${t('smtpTest')}>
+      <label>${t('smtpTestTo')} <input name="to" type="email" required maxlength="254" autocomplete="email" /></label>
+      <button type="submit">${t('smtpTest')}</button>
+    </form>
+    <${Outcome} ok=${a.ok} error=${a.error} />`;
+}
+
 export function SettingsView() {
   const s = useLoad(() => get<Settings>('settings'), []);
   const x = s.data;
@@ -239,6 +257,7 @@ export function SettingsView() {
       html`<${Section} title=${t('smtp')} id="smtp">
           <p>${x.smtp ? `${x.smtp.server} — ${x.smtp.from}` : '—'}</p>
           <p class="muted">${t('configuredByEnv', { vars: 'APPWACHT_SMTP_URL, APPWACHT_MAIL_FROM' })}</p>
+          ${x.smtp && html`<${SmtpTest} />`}
         <//>
         <${Section} title=${t('webhooks')} id="webhooks">
           <p>${x.webhook?.url ?? '—'}</p>
