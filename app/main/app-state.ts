@@ -86,13 +86,16 @@ function ladderOf(s: StateMessage | undefined): AppState['ladder'] {
 
 /**
  * The window's "What is reported" from the agent's last-report answer. The payload is passed on as the agent sent it
- * (not zod's copy of it): it is shown only when it is a report, and then exactly as it was. Null when none is known.
+ * (not zod's copy of it), and only when it is a report. Without one, the window still learns why (too large, unreadable,
+ * other accounts) and the queue; null when nothing was delivered or queued yet.
  */
 export function buildLastReport(answer: LastReportMessage | undefined): LastReportView | null {
-  if (!answer?.report || !Report.safeParse(answer.report).success) return null;
-  return {
-    report: answer.report as Report,
-    deliveredAt: answer.deliveredAt,
-    queue: { count: answer.queue.count, oldestAt: answer.queue.oldestAt },
-  };
+  if (!answer) return null;
+  const queue = { count: answer.queue.count, oldestAt: answer.queue.oldestAt };
+  if (answer.report && Report.safeParse(answer.report).success)
+    return { report: answer.report as Report, deliveredAt: answer.deliveredAt, queue };
+  // A payload this app cannot read as a report is, for the window, a copy it cannot read.
+  const notShown = answer.report ? 'unreadable' : answer.unknown === 'none' ? undefined : answer.unknown;
+  if (!notShown && queue.count === 0) return null;
+  return { report: null, ...(notShown ? { notShown } : {}), deliveredAt: answer.deliveredAt, queue };
 }

@@ -91,6 +91,13 @@ export const TEXTS = {
       n === 0 ? 'Warteschlange: leer' : n === 1 ? 'Warteschlange: 1 Bericht wartet' : `Warteschlange: ${n} Berichte warten`,
     queueOldest: (when: string) => `ältester von ${when}`,
     payload: 'Der Bericht, genau wie gesendet',
+    payloadNotShown: {
+      'too-large': 'Der letzte Bericht war zu groß, um hier eine Kopie aufzubewahren; gesendet wurde er vollständig.',
+      unreadable:
+        'Die auf diesem Gerät aufbewahrte Kopie des letzten Berichts ist nicht lesbar; der nächste Bericht ersetzt sie.',
+      'other-accounts':
+        'Der letzte Bericht nennt auch Apps anderer Konten auf diesem Gerät; deshalb kann ihn nur ein Administrator einsehen.',
+    },
     deviceFacts: 'Gerätedaten für die IT (bei Anmeldung und Lebenszeichen gesendet)',
     facts: {
       manufacturer: 'Hersteller',
@@ -203,6 +210,11 @@ export const TEXTS = {
     queue: (n: number) => (n === 0 ? 'Queue: empty' : n === 1 ? 'Queue: 1 report waiting' : `Queue: ${n} reports waiting`),
     queueOldest: (when: string) => `oldest from ${when}`,
     payload: 'The report, exactly as sent',
+    payloadNotShown: {
+      'too-large': 'The last report was too large to keep a copy of here; it was sent in full.',
+      unreadable: 'The copy of the last report kept on this device cannot be read; the next report replaces it.',
+      'other-accounts': 'The last report also names apps of other accounts on this device, so only an administrator can see it.',
+    },
     deviceFacts: 'Device facts for IT (sent at enrolment and with heartbeats)',
     facts: {
       manufacturer: 'Manufacturer',

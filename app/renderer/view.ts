@@ -1,6 +1,6 @@
 import { describeInstall, quitSteps, removalSteps, type RemovalStep } from '../../agent/catalog/removal.js';
 import { formatDate } from '../../agent/i18n.js';
-import type { LadderView, Lang } from '../../protocol/index.js';
+import type { LadderView, Lang, Report } from '../../protocol/index.js';
 import type { AppFinding, AppState, ContactKind, LastReportView } from '../shared/bridge.js';
 import { BIDI_CONTROLS, data, h, icon } from './dom.js';
 import { CONDITION_ICONS, TONE } from './icons.js';
@@ -232,21 +232,27 @@ function reported(state: AppState, report: LastReportView | null, t: Texts): HTM
   section.append(h('h3', {}, t.lastReport));
   if (!report) section.append(h('p', {}, t.noReport));
   else {
+    // Only a report that was never delivered is "waiting"; one whose copy is unreadable may not say when it went.
+    if (report.deliveredAt) section.append(h('p', {}, t.sentAt(formatMoment(report.deliveredAt, lang))));
+    else if (!report.notShown) section.append(h('p', {}, t.notSentYet));
     section.append(
-      h('p', {}, report.deliveredAt ? t.sentAt(formatMoment(report.deliveredAt, lang)) : t.notSentYet),
       h(
         'p',
         {},
         t.queue(report.queue.count),
         report.queue.count && report.queue.oldestAt ? ` (${t.queueOldest(formatMoment(report.queue.oldestAt, lang))})` : '',
       ),
-      h(
-        'details',
-        { id: 'payload' },
-        h('summary', {}, t.payload),
-        h('pre', { class: 'payload', tabindex: '0' }, data(payloadText(report), 'code')),
-      ),
     );
+    if (report.report)
+      section.append(
+        h(
+          'details',
+          { id: 'payload' },
+          h('summary', {}, t.payload),
+          h('pre', { class: 'payload', tabindex: '0' }, data(payloadText(report.report), 'code')),
+        ),
+      );
+    else if (report.notShown) section.append(h('p', { id: 'payload-not-shown' }, t.payloadNotShown[report.notShown]));
   }
   const facts = state.device.facts;
   if (facts && Object.keys(facts).length) {
@@ -262,11 +268,8 @@ function reported(state: AppState, report: LastReportView | null, t: Texts): HTM
 }
 
 /** The report as JSON, with bidi controls written as \\u escapes: still the same JSON, but it cannot reorder what it shows. */
-function payloadText(view: LastReportView): string {
-  return JSON.stringify(view.report, null, 2).replace(
-    BIDI_CONTROLS,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+function payloadText(report: Report): string {
+  return JSON.stringify(report, null, 2).replace(BIDI_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function privacyTable(lang: Lang, t: Texts): HTMLElement {

@@ -26,7 +26,7 @@ export interface Bridge {
    * accepted or refused; the result itself arrives through `onStateChanged`.
    */
   checkNow(): Promise<CheckNowResult>;
-  /** The last report exactly as it was (or will be) sent, when, and the queue; null before the first report. */
+  /** The last report exactly as it was sent, when, and the queue; null while none was sent or queued. */
   getLastReport(): Promise<LastReportView | null>;
   /** The employee's choice of language (tray menu and window alike); main stores it and sends a new state. */
   setLanguage(lang: Lang): Promise<void>;
@@ -178,8 +178,10 @@ export type CheckNowResult =
   | { outcome: 'unavailable'; message: string };
 
 export interface LastReportView {
-  /** The report exactly as it goes to the server (what the window pretty-prints). */
-  report: Report;
+  /** The report exactly as it went to the server (what the window pretty-prints); null when it cannot be shown. */
+  report: Report | null;
+  /** Why a delivered report is not shown: too large to keep a copy, the copy unreadable, or it names other accounts. */
+  notShown?: 'too-large' | 'unreadable' | 'other-accounts';
   /** When the server confirmed it (ISO); null while it is still queued. */
   deliveredAt: string | null;
   /** Reports waiting in the outbox to be sent (the server unreachable, or just committed). */

@@ -154,6 +154,7 @@ describe('the last delivered report and the ladder, from the server to the statu
       assert.equal(answer.queue.count, 2);
       assert.ok(answer.queue.oldestAt && !Number.isNaN(Date.parse(answer.queue.oldestAt)));
       assert.ok(answer.report, 'the last delivered one is still shown');
+      assert.equal(buildLastReport(answer)?.queue.count, 2, 'the window is told the queue');
     } finally {
       server.intercept = saved;
       await deliverAll();
@@ -172,7 +173,12 @@ describe('the last delivered report and the ladder, from the server to the statu
       const answer = await lastReport();
       assert.equal(answer.report, null);
       assert.equal(answer.unknown, 'unreadable', bad);
-      assert.equal(buildLastReport(answer), null);
+      assert.deepEqual(buildLastReport(answer), {
+        report: null,
+        notShown: 'unreadable',
+        deliveredAt: answer.deliveredAt,
+        queue: { count: 0, oldestAt: null },
+      });
       assert.deepEqual((await state()).ladder?.view, LADDER);
       assert.equal(await readFile(file, 'utf8'), bad, 'the file is left as it was, for inspection');
     }

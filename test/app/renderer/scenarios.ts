@@ -363,6 +363,16 @@ export const SCENARIOS = {
       queue: { count: 1, oldestAt: NOW },
     },
   },
+  // The agent's copy of the last report names another account's apps (or is too large, or unreadable): why, and the queue.
+  'report-not-shown': {
+    state: compliant,
+    report: {
+      report: null,
+      notShown: 'other-accounts',
+      deliveredAt: '2026-12-05T09:58:02.000Z',
+      queue: { count: 2, oldestAt: '2026-12-05T07:12:00.000Z' },
+    },
+  },
   hostile: { state: hostile, report: delivered(hostile, hostile.lastCheck!.findings) },
   'hostile-linux': { state: hostileLinux, report: null },
   'no-policy': {

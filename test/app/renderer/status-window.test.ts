@@ -32,7 +32,14 @@ const CHROMIUM = '/usr/bin/chromium';
  */
 const AXE_ON = new Set(['banned/en', 'overdue/de', 'offline/en', 'warning/de']);
 /** Cases beside the conditions, each checked by its own test below (the hostile one with axe too). */
-const NOT_IN_LOOP = new Set<ScenarioName>(['exempt', 'empty-report', 'hostile', 'hostile-linux', 'no-policy']);
+const NOT_IN_LOOP = new Set<ScenarioName>([
+  'exempt',
+  'empty-report',
+  'report-not-shown',
+  'hostile',
+  'hostile-linux',
+  'no-policy',
+]);
 
 let browser: Browser;
 let out: string;
@@ -297,6 +304,15 @@ describe('status window', () => {
     await empty.getByText('Der Bericht, genau wie gesendet').click();
     assert.deepEqual(JSON.parse(await empty.locator('pre.payload').innerText()), SCENARIOS['empty-report'].report.report);
     await o.close();
+    for (const lang of ['en', 'de'] as const) {
+      o = await open('report-not-shown', lang);
+      const notShown = o.page.locator('#reported');
+      assert.equal(await notShown.locator('#payload-not-shown').innerText(), TEXTS[lang].payloadNotShown['other-accounts']);
+      assert.equal(await notShown.locator('pre.payload').count(), 0, 'no payload, not a cut one');
+      assert.match(await notShown.innerText(), lang === 'en' ? /Queue: 2 reports waiting/ : /Warteschlange: 2 Berichte warten/);
+      assert.doesNotMatch(await notShown.innerText(), /No report has been made yet|Es wurde noch kein Bericht/);
+      await o.close();
+    }
     o = await open('unchecked', 'en');
     assert.match(await o.page.locator('#reported').innerText(), /No report has been made yet/);
     await o.close();
