@@ -61,7 +61,13 @@ export interface DecisionChange {
 
 const MAIL_OF: Partial<Record<LadderEffect, MailKind>> = { warn: 'warn', remind: 'remind', block: 'block', cleared: 'cleared' };
 
-export function createEscalation(deps: { db: Kysely<Database>; config: EscalationConfig; now: () => number }) {
+export function createEscalation(deps: {
+  db: Kysely<Database>;
+  config: EscalationConfig;
+  now: () => number;
+  /** An employee's decision changed (inside the transaction): the decider forgets its cached answer. */
+  onDecisionChange?: (employee: string) => void;
+}) {
   const policyCache = new Map<number, PolicyInfo>();
   let overrides: { map: Map<string, string>; at: number } | null = null;
 
@@ -100,6 +106,7 @@ export function createEscalation(deps: { db: Kysely<Database>; config: Escalatio
     const ex = await repo.exemptions(ids, [...new Set([...employeeOf.values()].filter((e): e is string => e !== null))], now);
     const settle = new Set<string>();
     const mails: Parameters<typeof repo.enqueueMails>[0] = [];
+    const writes: Parameters<typeof repo.writeRows>[0] = [];
     // A heartbeat that only pushes the stale wake-up later need not rewrite the row while the stored time is far off.
     const slack = (info.settings.staleAfterHours * HOUR) / 2;
 
@@ -124,7 +131,13 @@ export function createEscalation(deps: { db: Kysely<Database>; config: Escalatio
       const nextOnlyLater =
         row.next_at !== null && o.record.nextAt !== null && row.next_at <= o.record.nextAt && row.next_at > now + slack;
       if (changed || employeeChanged || (row.next_at !== o.record.nextAt && !nextOnlyLater)) {
-        await repo.update(row.device_id, { ...cols, employee, ...(changed ? { changed_at: now, why: o.why } : {}) });
+        writes.push({
+          ...cols,
+          device_id: row.device_id,
+          employee,
+          changed_at: changed ? now : row.changed_at,
+          why: changed ? o.why : row.why,
+        });
       }
       for (const effect of o.effects) {
         const kind = MAIL_OF[effect];
@@ -137,6 +150,8 @@ export function createEscalation(deps: { db: Kysely<Database>; config: Escalatio
         if (employee && o.record.blockedAt !== null) settle.add(employee);
       }
     }
+    // The rows first: settling reads the blocks back from device_ladder.
+    await repo.writeRows(writes);
     await repo.enqueueMails(mails);
     await settleEmployees(trx, settle, now);
     return out;
@@ -148,6 +163,7 @@ export function createEscalation(deps: { db: Kysely<Database>; config: Escalatio
     // Sorted: two transactions settling the same employees lock their rows in one order (no deadlock).
     for (const email of [...new Set(emails)].sort()) {
       const change = await repo.settleEmployee(email, now);
+      if (change) deps.onDecisionChange?.(email);
       if (change && deps.config.webhook) {
         const body: DecisionChange = {
           event: 'decision.changed',

@@ -1,10 +1,12 @@
-import { PostgresAdapter, sql, type Kysely, type Updateable } from 'kysely';
+import { PostgresAdapter, sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { Database, DeviceLadderRow, DeviceLadderTable, MailKind } from '../db/schema.js';
 import type { Exemption, LadderRecord } from '../escalation/ladder.js';
 import { chunks } from './chunks.js';
 
 /** 5 columns × 100 rows stays far below both dialects' bind-parameter limits. */
 const CHUNK = 100;
+/** 17 columns × 100 rows = 1,700 bind parameters, far below SQLite's 32,766 and PostgreSQL's 65,535. */
+const LADDER_ROWS_PER_STATEMENT = 100;
 
 export interface LadderDeviceRow extends DeviceLadderRow {
   status: 'unknown' | 'compliant' | 'warning' | 'violation';
@@ -151,8 +153,37 @@ export function ladderRepo(db: Kysely<Database>) {
       return { byDevice, byEmployee };
     },
 
-    async update(deviceId: string, cols: Updateable<DeviceLadderTable>): Promise<void> {
-      await db.updateTable('device_ladder').set(cols).where('device_id', '=', deviceId).execute();
+    /**
+     * Rewrites whole ladder rows, many per statement (one UPDATE per device cost the sweep ~80 µs a row). An upsert
+     * on the primary key is the portable multi-row UPDATE of SQLite and PostgreSQL; the rows were read (and on
+     * PostgreSQL locked) by `load` in this transaction, so it only ever takes the update branch.
+     */
+    async writeRows(rows: Insertable<DeviceLadderTable>[]): Promise<void> {
+      for (const part of chunks(rows, LADDER_ROWS_PER_STATEMENT))
+        await db
+          .insertInto('device_ladder')
+          .values(part)
+          .onConflict((oc) =>
+            oc.column('device_id').doUpdateSet((eb) => ({
+              employee: eb.ref('excluded.employee'),
+              step: eb.ref('excluded.step'),
+              reason: eb.ref('excluded.reason'),
+              deadline: eb.ref('excluded.deadline'),
+              failing_since: eb.ref('excluded.failing_since'),
+              warned_at: eb.ref('excluded.warned_at'),
+              reminded_at: eb.ref('excluded.reminded_at'),
+              reminders: eb.ref('excluded.reminders'),
+              blocked_at: eb.ref('excluded.blocked_at'),
+              cleared_at: eb.ref('excluded.cleared_at'),
+              stale_since: eb.ref('excluded.stale_since'),
+              unknown_since: eb.ref('excluded.unknown_since'),
+              exempt_until: eb.ref('excluded.exempt_until'),
+              next_at: eb.ref('excluded.next_at'),
+              changed_at: eb.ref('excluded.changed_at'),
+              why: eb.ref('excluded.why'),
+            })),
+          )
+          .execute();
     },
 
     /** Makes every row due now (a new policy version can move any device's clock). */
