@@ -6,7 +6,8 @@
  * 2. The Dovecot decision endpoint (POST /api/v1/decision/dovecot?command=allow) of a real server process on that
  *    database, closed loop with autocannon, beside a bare Fastify route that only parses the JSON and answers, in the
  *    same run, same connections, same pinning. Goal: ≥ 5,000 decisions/s and p99 < 10 ms.
- * Knobs: BENCH_DEVICES (100000), BENCH_SECONDS (10), BENCH_CONNECTIONS (10).
+ * Knobs: BENCH_DEVICES (100000), BENCH_SECONDS (10), BENCH_CONNECTIONS (10); BENCH_PROFILE_DIR=<dir> writes a
+ * --cpu-prof of the server under load there (profile the sweep with `node --cpu-prof --import tsx bench/escalation.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
@@ -136,6 +137,7 @@ async function decisionPart() {
     env,
     ...(cpus.server ? { cpus: cpus.server } : {}),
     readyTimeoutMs: 120_000,
+    ...(process.env.BENCH_PROFILE_DIR ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] } : {}),
   });
   let appwacht;
   try {

@@ -117,10 +117,12 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     () => repos.devices,
     async () => (await policies.current())?.version ?? null,
   );
+  const decider = createDecider({ db: deps.handle.db, config: config.escalation, now });
   const escalation = createEscalation({
     db: deps.handle.db,
     config: config.escalation,
     now,
+    onDecisionChange: (employee) => decider.forget(employee),
   });
   const ingest = createReportIngest(deps.handle.db, {
     afterFold: (trx, ids, at) => escalation.afterIngest(trx, ids, at),
@@ -211,7 +213,6 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   await app.register(policyRoutes(ctx));
   await app.register(reportRoutes(ctx));
   await app.register(updateRoutes(ctx));
-  const decider = createDecider({ db: deps.handle.db, config: config.escalation, now });
   await app.register(decisionRoutes(ctx, decider, loadOrCreateDecisionTokens(config.dataDir, config.escalation.tokens)));
   // Every admin route lives in this one plugin, which carries authentication and CSRF (see routes/admin/index.ts).
   const admin = adminApi(ctx);

@@ -11,7 +11,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { secretsEqual } from '../services/secrets.js';
+import { secretMatcher } from '../services/secrets.js';
 import type { Decider } from './decide.js';
 import type { DecisionTokens } from './tokens.js';
 import { csvLine } from '../services/csv.js';
@@ -24,11 +24,12 @@ const NGINX_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH
 const TOKEN_HEADER = 'x-appwacht-token';
 
 function requireToken(expected: string) {
+  const matches = secretMatcher(expected);
   return async (req: FastifyRequest) => {
     const given = req.headers[TOKEN_HEADER];
     const bearer = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : undefined;
     const token = typeof given === 'string' ? given : bearer;
-    if (token === undefined || !secretsEqual(token, expected))
+    if (token === undefined || !matches(token))
       throw new HttpError(401, 'UNAUTHORIZED', 'missing or invalid decision token');
   };
 }

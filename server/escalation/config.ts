@@ -10,6 +10,8 @@ export interface EscalationConfig {
   webhook: { url: string; secret: string } | null;
   /** What a decision endpoint answers when it cannot decide (database away): the admin's choice. */
   decisionOnError: 'allow' | 'deny';
+  /** How long a decision read from the database is reused (ms); 0: every login reads the database. */
+  decisionCacheMs: number;
   /** Tokens of the decision endpoints; unset ones are generated into the data folder on first start. */
   tokens: { dovecot: string | null; nginx: string | null; blocklist: string | null };
 }
@@ -35,6 +37,12 @@ const EscalationEnv = z.object({
   APPWACHT_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   APPWACHT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
   APPWACHT_DECISION_ON_ERROR: z.enum(['allow', 'deny']).default('allow'),
+  APPWACHT_DECISION_CACHE_MS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(60_000))
+    .default(1000),
   APPWACHT_DOVECOT_TOKEN: Token.optional(),
   APPWACHT_NGINX_TOKEN: Token.optional(),
   APPWACHT_BLOCKLIST_TOKEN: Token.optional(),
@@ -71,6 +79,7 @@ export function loadEscalationConfig(env: Record<string, string>, problems: stri
         ? { url: e.APPWACHT_WEBHOOK_URL, secret: e.APPWACHT_WEBHOOK_SECRET }
         : null,
     decisionOnError: e.APPWACHT_DECISION_ON_ERROR,
+    decisionCacheMs: e.APPWACHT_DECISION_CACHE_MS,
     tokens: {
       dovecot: e.APPWACHT_DOVECOT_TOKEN ?? null,
       nginx: e.APPWACHT_NGINX_TOKEN ?? null,

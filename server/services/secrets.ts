@@ -19,6 +19,12 @@ export function secretsEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
+/** `secretsEqual(given, expected)` with the expected side hashed once (the decision endpoints check on every login). */
+export function secretMatcher(expected: string): (given: string) => boolean {
+  const he = createHash('sha256').update(expected, 'utf8').digest();
+  return (given) => timingSafeEqual(createHash('sha256').update(given, 'utf8').digest(), he);
+}
+
 /** A readable random password: 24 base64url characters = 144 bits. */
 export function generatePassword(): string {
   return randomBytes(18).toString('base64url');

@@ -101,6 +101,27 @@ describe('Dovecot authentication policy endpoint', () => {
     }
   });
 
+  it('reuses a decision for APPWACHT_DECISION_CACHE_MS, and forgets it when this process changes it', () =>
+    withApp({ ...ENV, APPWACHT_DECISION_CACHE_MS: '60000' }, async (t) => {
+      const status = async (login: string) => ((await dovecot(t, { login })).json() as { status: number }).status;
+      assert.equal(await status('ben'), -1);
+      // Written behind the server's back (as another instance would): the cached answer stands for now.
+      await t.db.handle.db.updateTable('employees').set({ blocked_since: null }).where('email', '=', 'ben@stadt.example').execute();
+      assert.equal(await status('ben'), -1, 'cached');
+      // Settled by this process (ben has no blocked device, so the decision flips to allow): seen at once.
+      await t.db.handle.db.updateTable('employees').set({ blocked_since: SINCE }).where('email', '=', 'ben@stadt.example').execute();
+      await t.app.appwacht.escalation.resettle(['ben@stadt.example']);
+      assert.equal(await status('ben'), 0, 'forgotten on change');
+    }));
+
+  it('with APPWACHT_DECISION_CACHE_MS=0 every login reads the database', () =>
+    withApp({ ...ENV, APPWACHT_DECISION_CACHE_MS: '0' }, async (t) => {
+      const status = async (login: string) => ((await dovecot(t, { login })).json() as { status: number }).status;
+      assert.equal(await status('ben'), -1);
+      await t.db.handle.db.updateTable('employees').set({ blocked_since: null }).where('email', '=', 'ben@stadt.example').execute();
+      assert.equal(await status('ben'), 0);
+    }));
+
   it('wants its own token: none, a wrong one or the nginx token get 401', () =>
     withApp(ENV, async (t) => {
       for (const token of ['', 'wrong', T.nginx]) assert.equal((await dovecot(t, { login: 'ben' }, { token })).statusCode, 401);
