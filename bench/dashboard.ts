@@ -16,7 +16,7 @@ import { chromium } from 'playwright-core';
 import { cpus, loadavg } from 'node:os';
 import { fmt, median, table } from './lib.js';
 import { seedFleet } from './server-fleet.js';
-import { ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS, startDashboardServer } from '../test/web/dashboard-server.js';
+import { adminApiToken, ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS, startDashboardServer } from '../test/web/dashboard-server.js';
 
 const FLEET = Number(process.env.BENCH_FLEET ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -53,22 +53,7 @@ try {
   console.log(`seeded ${FLEET} devices in ${fmt((performance.now() - t0) / 1000)} s: ${JSON.stringify(summary.byOs)}`);
 
   // An API token for the bare calls, and a logged-in browser page.
-  const login = await fetch(`${server.url}/api/v1/admin/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  const cookie = login.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-  const { csrfToken } = (await login.json()) as { csrfToken: string };
-  const tokenRes = await fetch(`${server.url}/api/v1/admin/tokens`, {
-    method: 'POST',
-    headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench' }),
-  });
-  const token = ((await tokenRes.json()) as { token: string }).token;
+  const token = await adminApiToken(server.url, 'bench');
   const apiMs = async (path: string) => {
     const s = performance.now();
     const res = await fetch(`${server.url}/api/v1/admin/${path}`, { headers: { authorization: `Bearer ${token}` } });

@@ -66,3 +66,24 @@ export async function startDashboardServer(env: Record<string, string> = {}): Pr
   };
   return s;
 }
+
+/** An admin API token over real HTTP, the way an admin gets one: log in (session + CSRF), then create it. */
+export async function adminApiToken(url: string, name: string): Promise<string> {
+  const login = await fetch(`${url}/api/v1/admin/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+  });
+  const cookie = login.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const { csrfToken } = (await login.json()) as { csrfToken: string };
+  const res = await fetch(`${url}/api/v1/admin/tokens`, {
+    method: 'POST',
+    headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (!res.ok) throw new Error(`API token: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}

@@ -10,7 +10,14 @@ import { after, before, describe, it } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { takeSnapshot } from '../../server/services/compliance-history.js';
-import { ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS, startDashboardServer, type DashboardServer } from './dashboard-server.js';
+import {
+  adminApiToken,
+  ADMIN_PASSWORD,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  startDashboardServer,
+  type DashboardServer,
+} from './dashboard-server.js';
 import { EVIL_APP, seedFleet, XSS_HOST, type Seeded } from './seed.js';
 
 const ARTIFACTS = new URL('../../test-artifacts/dashboard/', import.meta.url).pathname;
@@ -32,22 +39,7 @@ describe('admin dashboard in Chromium', { skip: existsSync(CHROMIUM) ? false : `
   let token: string | null = null;
   async function adminToken() {
     if (token) return token;
-    const login = await fetch(`${server.url}/api/v1/admin/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-    });
-    const cookie = login.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
-    const { csrfToken } = (await login.json()) as { csrfToken: string };
-    const res = await fetch(`${server.url}/api/v1/admin/tokens`, {
-      method: 'POST',
-      headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'browser-test' }),
-    });
-    token = ((await res.json()) as { token: string }).token;
+    token = await adminApiToken(server.url, 'browser-test');
     return token;
   }
   const go = async (hash: string) => {
