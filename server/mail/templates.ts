@@ -99,14 +99,14 @@ const DEFAULT_PARAGRAPHS: Record<MailKind, Record<MailLang, { subject: string; b
       subject: 'Mail- und Kalenderzugang gesperrt',
       body: [
         'weil auf Ihrem Dienstgerät {{hostname}} weiterhin {{apps}} installiert ist, sind Mail, Kontakte und Kalender seit dem {{blockedAt}} gesperrt.',
-        'Entfernen Sie die App ({{steps}}); der Zugang wird mit dem nächsten Bericht des Geräts automatisch wieder frei.',
+        'Entfernen Sie die App: {{steps}} Der Zugang wird mit dem nächsten Bericht des Geräts automatisch wieder frei.',
       ],
     },
     en: {
       subject: 'Mail and calendar access blocked',
       body: [
         'Because {{apps}} is still installed on your service device {{hostname}}, your mail, contacts and calendar have been blocked since {{blockedAt}}.',
-        "Remove the app ({{steps}}); access returns automatically with the device's next report.",
+        "Remove the app: {{steps}} Access returns automatically with the device's next report.",
       ],
     },
   },
