@@ -11,14 +11,16 @@ const DAY = 86_400_000;
 /** An exemption is a bridge, not a way out: at most a year, renewable. */
 const MAX_DAYS = 366;
 
+/** An employee is named by mail address, compared lower-cased (as the mapping stores it). */
+const EmployeeEmail = z
+  .email()
+  .max(254)
+  .transform((s) => s.toLowerCase());
+
 const Grant = z
   .strictObject({
     deviceId: z.uuid().optional(),
-    employee: z
-      .email()
-      .max(254)
-      .transform((s) => s.toLowerCase())
-      .optional(),
+    employee: EmployeeEmail.optional(),
     reason: z.string().trim().min(3).max(500),
     until: IsoDateTime,
   })
@@ -86,11 +88,7 @@ export function adminExemptionRoutes(ctx: AppContext): FastifyPluginAsyncZod {
           querystring: z.strictObject({
             state: z.enum(['active', 'all']).default('active'),
             deviceId: z.uuid().optional(),
-            employee: z
-              .email()
-              .max(254)
-              .transform((s) => s.toLowerCase())
-              .optional(),
+            employee: EmployeeEmail.optional(),
             limit: LimitParam(1000, 200),
           }),
           response: { 200: z.object({ items: z.array(ExemptionItem) }), ...errors(400, 401) },
