@@ -8,25 +8,33 @@
  *    same run, same connections, same pinning. Goal: ≥ 5,000 decisions/s and p99 < 10 ms.
  * Knobs: BENCH_DEVICES (100000), BENCH_SECONDS (10), BENCH_CONNECTIONS (10); BENCH_PROFILE_DIR=<dir> writes a
  * --cpu-prof of the server under load there (profile the sweep with `node --cpu-prof --import tsx bench/escalation.ts`).
+ * A/B on a busy machine: BENCH_AB=<another checkout> (e.g. `git worktree add /tmp/old main`) runs its sweep and its
+ * server interleaved with this checkout's, BENCH_ROUNDS (3) times; every row carries CPU time and the ratio to the
+ * bare route of its round. It ends with one GOAL MET / GOAL NOT MET line per goal, judged on this checkout's runs.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { loadConfig } from '../server/config.js';
 import { openDatabase } from '../server/db/connect.js';
-import { createEscalation } from '../server/escalation/service.js';
+import type { createEscalation } from '../server/escalation/service.js';
 import { ladderRepo } from '../server/repositories/ladder.js';
 import { policiesRepo } from '../server/repositories/policies.js';
 import { bootstrapDatabase, loadOrCreateSecrets } from '../server/services/bootstrap.js';
 import { seedFleet } from './escalation-fleet.js';
-import { spawnAppwachtServer, spawnReady } from './server-process.js';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { median, processCpuMs } from './lib.js';
+import { ROOT, spawnAppwachtServer, spawnReady } from './server-process.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+/** Another checkout (e.g. a worktree of the old main) to run interleaved with this one: sweeps and servers alike. */
+const AB = process.env.BENCH_AB ?? '';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (AB ? 3 : 1));
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 // The real clock: the server process of part 2 runs on it, and must find nothing due (it would sweep during the load).
@@ -49,9 +57,29 @@ const env = {
   APPWACHT_SWEEP_SECONDS: '3600', // the server under load does not sweep; part 1 measured that alone
 };
 
-async function sweepPart() {
+/** One checkout's code: this one, or the older one of an A/B run (BENCH_AB). */
+interface Tree {
+  label: string;
+  root: string;
+}
+
+const trees: Tree[] = [
+  ...(AB ? [{ label: `old ${commitOf(AB)}`, root: resolve(AB) }] : []),
+  { label: `this ${commitOf(ROOT)}`, root: ROOT },
+];
+
+function commitOf(root: string): string {
+  try {
+    return execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+}
+
+/** Seeds the fleet into `file` with this checkout's code; returns the seed time and the floor (due ids alone). */
+async function seed(file: string) {
   const config = loadConfig({ APPWACHT_DATA_DIR: dir, APPWACHT_ADMIN_PASSWORD: 'bench-admin-password', PORT: '0', ...env });
-  const handle = openDatabase({ kind: 'sqlite', file: join(dir, 'appwacht.sqlite') });
+  const handle = openDatabase({ kind: 'sqlite', file });
   try {
     await bootstrapDatabase(handle, config, loadOrCreateSecrets(dir));
     const db = handle.db;
@@ -81,26 +109,57 @@ async function sweepPart() {
     const version = await policiesRepo(db).latestVersion();
     await ladderRepo(db).setMeta('policy_version', String(version)); // a sweep after a policy change is another story
     const seedMs = performance.now() - seedStart;
-
-    let t = performance.now();
+    const t = performance.now();
     const due = await ladderRepo(db).due(NOW, DEVICES);
-    const floorMs = performance.now() - t;
+    return { seedMs, due: due.length, floorMs: performance.now() - t };
+  } finally {
+    await handle.close(); // checkpoints the WAL into the file: copies of it are complete
+  }
+}
 
-    const esc = createEscalation({ db, config: config.escalation, now: () => NOW });
-    t = performance.now();
+/** One sweep over a copy of the seeded file, with a tree's own code. */
+async function sweep(tree: Tree, file: string) {
+  const code = (path: string) => import(pathToFileURL(join(tree.root, path)).href);
+  const { loadConfig: load } = (await code('server/config.ts')) as { loadConfig: typeof loadConfig };
+  const { openDatabase: open } = (await code('server/db/connect.ts')) as { openDatabase: typeof openDatabase };
+  const { createEscalation: create } = (await code('server/escalation/service.ts')) as {
+    createEscalation: typeof createEscalation;
+  };
+  const config = load({ APPWACHT_DATA_DIR: dir, APPWACHT_ADMIN_PASSWORD: 'bench-admin-password', PORT: '0', ...env });
+  const handle = open({ kind: 'sqlite', file });
+  try {
+    const esc = create({ db: handle.db, config: config.escalation, now: () => NOW });
+    const cpu0 = process.cpuUsage();
+    let t = performance.now();
     const swept = await esc.sweepOnce(NOW);
     const sweepMs = performance.now() - t;
+    const cpu = process.cpuUsage(cpu0);
     t = performance.now();
     const idle = await esc.sweepOnce(NOW);
     const idleMs = performance.now() - t;
-    const mails = await db
+    const mails = await handle.db
       .selectFrom('mail_outbox')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
-    return { seedMs, due: due.length, floorMs, swept, sweepMs, idle, idleMs, mails: Number(mails.n) };
+    return { tree, swept, sweepMs, cpuMs: (cpu.user + cpu.system) / 1000, idle, idleMs, mails: Number(mails.n) };
   } finally {
     await handle.close();
   }
+}
+
+async function sweepPart() {
+  const base = join(dir, 'seeded.sqlite');
+  const seeded = await seed(base);
+  const runs: Awaited<ReturnType<typeof sweep>>[] = [];
+  for (let r = 0; r < ROUNDS; r++)
+    for (const tree of trees) {
+      const file = join(dir, 'appwacht.sqlite'); // the last copy swept is the one the server of part 2 runs on
+      rmSync(file, { force: true });
+      copyFileSync(base, file);
+      runs.push(await sweep(tree, file));
+    }
+  rmSync(base, { force: true });
+  return { ...seeded, runs };
 }
 
 function bodies(): { method: 'POST'; path: string; headers: Record<string, string>; body: string }[] {
@@ -117,29 +176,34 @@ function bodies(): { method: 'POST'; path: string; headers: Record<string, strin
   });
 }
 
-async function load(url: string, path: string) {
+async function load(url: string, path: string, pid: number | undefined) {
   const requests = bodies().map((r) => ({ ...r, path }));
   await autocannon({ url, connections: CONNECTIONS, duration: 2, requests }); // warm-up
+  const cpu0 = pid ? processCpuMs(pid) : NaN;
   const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests });
+  const cpuMs = pid ? processCpuMs(pid) - cpu0 : NaN;
   return {
     perSecond: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
+    /** The server's CPU per 1,000 answers: what the route costs, less swayed by the machine's load than decisions/s. */
+    cpuPer1000: (cpuMs / r.requests.total) * 1000,
   };
 }
+type Load = Awaited<ReturnType<typeof load>>;
 
-async function decisionPart() {
+async function appwachtLoad(tree: Tree): Promise<Load> {
   const server = await spawnAppwachtServer({
     dataDir: dir,
     adminPassword: 'bench-admin-password',
     env,
+    root: tree.root,
     ...(cpus.server ? { cpus: cpus.server } : {}),
     readyTimeoutMs: 120_000,
     ...(process.env.BENCH_PROFILE_DIR ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] } : {}),
   });
-  let appwacht;
   try {
     // One request by hand: the endpoint must decide, not fail open by error.
     const probe = await fetch(`${server.info.url}/api/v1/decision/dovecot?command=allow`, {
@@ -149,48 +213,79 @@ async function decisionPart() {
     });
     const answer = (await probe.json()) as { status: number };
     if (answer.status !== -1) throw new Error(`u0 is blocked, the endpoint said ${JSON.stringify(answer)}`);
-    appwacht = await load(server.info.url, '/api/v1/decision/dovecot?command=allow');
+    return await load(server.info.url, '/api/v1/decision/dovecot?command=allow', server.child.pid);
   } finally {
     await server.stop();
   }
+}
+
+async function bareLoad(): Promise<Load> {
   const base = await spawnReady<{ url: string }>(
     { script: 'bench/server-baseline.ts', ...(cpus.server ? { cpus: cpus.server } : {}) },
     'baseline',
   );
-  let bare;
   try {
-    bare = await load(base.info.url, '/baseline/dovecot');
+    return await load(base.info.url, '/baseline/dovecot', base.child.pid);
   } finally {
     await base.stop();
   }
-  return { appwacht, bare };
+}
+
+/** Interleaved: per round the bare route, then each tree; the ratio is taken to the bare route of the same round. */
+async function decisionPart() {
+  const runs: { round: number; label: string; bare: boolean; tree?: Tree; r: Load }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    runs.push({ round, label: 'bare Fastify (parse JSON, answer)', bare: true, r: await bareLoad() });
+    for (const tree of trees)
+      runs.push({ round, label: `Appwacht dovecot, ${tree.label}`, bare: false, tree, r: await appwachtLoad(tree) });
+  }
+  return runs;
 }
 
 try {
-  const load0 = loadavg()[0]!;
+  const load0 = loadavg();
   const s = await sweepPart();
+  const load1 = loadavg();
   const d = await decisionPart();
+  const load2 = loadavg();
   const f = (n: number, digits = 0) =>
     n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const la = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
   const lines = [
-    `bench:escalation — ${new Date().toISOString()}, load average ${load0.toFixed(1)} at start, ${availableParallelism()} cores, SQLite`,
-    `fleet: ${f(DEVICES)} devices, ${f(s.due)} due (5 %), seeded in ${f(s.seedMs)} ms`,
+    `bench:escalation — ${new Date().toISOString()}, ${availableParallelism()} cores, SQLite; load average ${la(load0)} at start, ${la(load1)} after the sweeps, ${la(load2)} at the end`,
+    `fleet: ${f(DEVICES)} devices, ${f(s.due)} due (5 %), seeded in ${f(s.seedMs)} ms; ${ROUNDS} round(s)${AB ? `, A/B interleaved with ${AB}` : ''}`,
     '',
-    '| sweep                                       | ms | rows | effects |',
-    '| ------------------------------------------- | -: | ---: | ------: |',
-    `| floor: due ids through the next_at index    | ${f(s.floorMs, 1)} | ${f(s.due)} | – |`,
-    `| sweep: evaluate, write, queue mails         | ${f(s.sweepMs, 1)} | ${f(s.swept.evaluated)} | ${f(s.swept.effects)} (${f(s.mails)} mails queued) |`,
-    `| sweep again, nothing due                    | ${f(s.idleMs, 1)} | ${f(s.idle.evaluated)} | ${f(s.idle.effects)} |`,
+    '| sweep (copy of the seeded file)             |      ms | CPU ms | rows | effects |',
+    '| ------------------------------------------- | ------: | -----: | ---: | ------: |',
+    `| floor: due ids through the next_at index    | ${f(s.floorMs, 1)} | | ${f(s.due)} | – |`,
+    ...s.runs.map(
+      (r) =>
+        `| sweep, ${r.tree.label.padEnd(36)} | ${f(r.sweepMs, 1)} | ${f(r.cpuMs)} | ${f(r.swept.evaluated)} | ${f(r.swept.effects)} (${f(r.mails)} mails queued; again: ${f(r.idleMs, 1)} ms, ${r.idle.evaluated} rows) |`,
+    ),
     '',
     `Dovecot decision, closed loop, ${CONNECTIONS} connections, ${SECONDS} s after 2 s warm-up${cpus.server ? ', server pinned to CPU 0' : ''}:`,
     '',
-    '| endpoint                                  | decisions/s | p50 ms | p99 ms | non-2xx | errors |',
-    '| ----------------------------------------- | ----------: | -----: | -----: | ------: | -----: |',
-    `| bare Fastify (parse JSON, answer)         | ${f(d.bare.perSecond)} | ${f(d.bare.p50, 1)} | ${f(d.bare.p99, 1)} | ${d.bare.non2xx} | ${d.bare.errors} |`,
-    `| Appwacht /api/v1/decision/dovecot         | ${f(d.appwacht.perSecond)} | ${f(d.appwacht.p50, 1)} | ${f(d.appwacht.p99, 1)} | ${d.appwacht.non2xx} | ${d.appwacht.errors} |`,
+    '| round | endpoint                                  | decisions/s | p50 ms | p99 ms | server CPU ms / 1,000 | × bare | non-2xx | errors |',
+    '| ----: | ----------------------------------------- | ----------: | -----: | -----: | --------------------: | -----: | ------: | -----: |',
+    ...d.map((x) => {
+      const bare = d.find((y) => y.bare && y.round === x.round)!.r;
+      return `| ${x.round + 1} | ${x.label} | ${f(x.r.perSecond)} | ${f(x.r.p50, 1)} | ${f(x.r.p99, 1)} | ${f(x.r.cpuPer1000, 1)} | ${x.bare ? '' : f(x.r.perSecond / bare.perSecond, 2)} | ${x.r.non2xx} | ${x.r.errors} |`;
+    }),
     '',
-    `goals: sweep < 1000 ms: ${s.sweepMs < 1000 ? 'met' : 'NOT met'}; ≥ 5000 decisions/s: ${d.appwacht.perSecond >= 5000 ? 'met' : 'NOT met'}; p99 < 10 ms: ${d.appwacht.p99 < 10 ? 'met' : 'NOT met'}`,
   ];
+  // The goals, judged on this checkout's runs (median over the rounds).
+  const mine = ROOT;
+  const sweepMs = median(s.runs.filter((r) => r.tree.root === mine).map((r) => r.sweepMs));
+  const ours = d.filter((x) => x.tree?.root === mine).map((x) => x.r);
+  const perSecond = median(ours.map((r) => r.perSecond));
+  const p99 = median(ours.map((r) => r.p99));
+  const goal = (ok: boolean, what: string, got: string) => `GOAL ${ok ? 'MET' : 'NOT MET'}: ${what} (got ${got}, SQLite)`;
+  lines.push(
+    goal(sweepMs < 1000, 'sweep of 100,000 devices with 5 % changing < 1,000 ms', `${f(sweepMs)} ms`),
+    goal(perSecond >= 5000, 'Dovecot decisions ≥ 5,000/s', `${f(perSecond)}/s`),
+    goal(p99 < 10, 'Dovecot decision p99 < 10 ms', `${f(p99, 1)} ms`),
+  );
+  if (DEVICES !== 100_000) lines.push(`(BENCH_DEVICES=${DEVICES}: the sweep goal is defined for 100,000)`);
   process.stdout.write(lines.join('\n') + '\n');
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 
 /** Small statistics and process helpers shared by the benchmark scripts. */
@@ -83,4 +84,13 @@ export async function bounded<T>(what: string, ms: number, work: Promise<T>, con
   } finally {
     clearTimeout(timer);
   }
+}
+
+const CLOCK_TICKS_PER_S = 100; // USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK)
+
+/** User + system CPU of a running process in ms, from /proc/<pid>/stat (fields 14 and 15, after the last ')'). */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS_PER_S;
 }

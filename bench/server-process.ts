@@ -13,6 +13,8 @@ export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export interface SpawnOptions {
   /** Script relative to the repo root, run with tsx (the same JS at run time as the tsc build; only loading differs). */
   script: string;
+  /** The repository checkout to run it from (default: this one; bench A/B runs pass an older worktree). */
+  root?: string;
   args?: string[];
   env?: Record<string, string>;
   /** `taskset -c <cpus>`, e.g. '0' or '0,1'; unset = the scheduler decides. */
@@ -39,7 +41,11 @@ export interface Spawned<I> {
 export function spawnReady<I>(opts: SpawnOptions, readyKey: string): Promise<Spawned<I>> {
   const nodeArgs = [...(opts.nodeFlags ?? []), '--import', 'tsx', opts.script, ...(opts.args ?? [])];
   const [file, args] = opts.cpus ? ['taskset', ['-c', opts.cpus, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
-  const child = spawn(file, args, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, args, {
+    cwd: opts.root ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-20_000);
@@ -100,6 +106,7 @@ export interface AppwachtServerOptions {
   cpus?: string;
   nodeFlags?: string[];
   readyTimeoutMs?: number;
+  root?: string;
 }
 
 /** `node --import tsx server/main.ts --port 0 --data-dir <dir>`, resolved once the ready line is out. */
@@ -112,6 +119,7 @@ export function spawnAppwachtServer(o: AppwachtServerOptions): Promise<Spawned<S
       ...(o.cpus ? { cpus: o.cpus } : {}),
       ...(o.nodeFlags ? { nodeFlags: o.nodeFlags } : {}),
       ...(o.readyTimeoutMs ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
+      ...(o.root ? { root: o.root } : {}),
     },
     'appwacht',
   );
