@@ -1,31 +1,67 @@
 import { posix, win32 } from 'node:path';
-import { z } from 'zod';
-import { Lang, publicKeyFromBase64 } from '../../protocol/index.js';
+import type { Lang } from '../../protocol/index.js';
+import { publicKeyFromBase64 } from '../../protocol/signing.js';
 import { AppwachtError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 
 /** Config that cannot be used as given; the message names every bad key and where it came from. */
 export class ConfigError extends AppwachtError {}
 
-const httpUrl = (what: string) =>
-  z
-    .string()
-    .trim()
-    .refine((v) => {
-      try {
-        const u = new URL(v);
-        return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '';
-      } catch {
-        return false;
-      }
-    }, `must be an http(s) URL of the ${what}, e.g. https://appwacht.intranet.example`);
+/**
+ * One value's check, on the trimmed string: the value as the agent uses it, or what is wrong with it. Plain functions,
+ * not zod: every command resolves the config, `appwacht status` included, and zod's load alone costs more than
+ * status's whole budget (BENCHMARKS.md, "Start-up", third pass).
+ */
+export type Checked = { ok: true; value: string } | { ok: false; message: string };
+type Check = (trimmed: string) => Checked;
 
-const absolutePath = z
-  .string()
-  .trim()
-  .min(1)
-  // Either convention: config is validated on any OS (a Windows registry capture is tested on Linux).
-  .refine((v) => posix.isAbsolute(v) || win32.isAbsolute(v), 'must be an absolute path');
+const ok = (value: string): Checked => ({ ok: true, value });
+const holds =
+  (test: (v: string) => boolean, message: string): Check =>
+  (v) =>
+    test(v) ? ok(v) : { ok: false, message };
+const oneOf = (values: readonly string[]): Check =>
+  holds((v) => values.includes(v), `must be one of ${values.map((v) => `"${v}"`).join(', ')}`);
+
+function isHttpUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+function isPublicKey(v: string): boolean {
+  try {
+    publicKeyFromBase64(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const httpUrl = (what: string) =>
+  holds(isHttpUrl, `must be an http(s) URL of the ${what}, e.g. https://appwacht.intranet.example`);
+
+// Either convention: config is validated on any OS (a Windows registry capture is tested on Linux).
+const absolutePath = holds((v) => posix.isAbsolute(v) || win32.isAbsolute(v), 'must be an absolute path');
+
+const LANGS: readonly Lang[] = ['de', 'en'];
+
+export interface KeyDefinition {
+  managedName: string;
+  env: string;
+  flag: string;
+  pinned: boolean;
+  secret: boolean;
+  check: Check;
+  /** The allowed values of a setting that is a choice (the Group Policy template offers them as a list). */
+  values?: readonly string[];
+}
+
+/** A setting that is one of a few words. */
+const choice = <V extends string>(values: readonly V[]) => ({ values, check: oneOf(values) });
 
 /**
  * Every setting the agent reads. `pinned` settings decide whom the agent trusts and where its traffic goes:
@@ -40,7 +76,10 @@ export const CONFIG_KEYS = {
     flag: 'server',
     pinned: true,
     secret: false,
-    schema: httpUrl('Appwacht server').transform((v) => v.replace(/\/+$/, '')),
+    check: (v) => {
+      const url = httpUrl('Appwacht server')(v);
+      return url.ok ? ok(url.value.replace(/\/+$/, '')) : url;
+    },
   },
   enrollmentSecret: {
     managedName: 'EnrollmentSecret',
@@ -49,7 +88,12 @@ export const CONFIG_KEYS = {
     // Not pinned: a secret only buys a token from the server the agent already trusts.
     pinned: false,
     secret: true,
-    schema: z.string().trim().min(16, 'must be at least 16 characters').max(200, 'must be at most 200 characters'),
+    check: (v) =>
+      v.length < 16
+        ? { ok: false, message: 'must be at least 16 characters' }
+        : v.length > 200
+          ? { ok: false, message: 'must be at most 200 characters' }
+          : ok(v),
   },
   policyPublicKey: {
     managedName: 'PolicyPublicKey',
@@ -57,17 +101,7 @@ export const CONFIG_KEYS = {
     flag: 'policy-key',
     pinned: true,
     secret: false,
-    schema: z
-      .string()
-      .trim()
-      .refine((v) => {
-        try {
-          publicKeyFromBase64(v);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'must be the base64 of a raw 32-byte Ed25519 public key (44 characters)'),
+    check: holds(isPublicKey, 'must be the base64 of a raw 32-byte Ed25519 public key (44 characters)'),
   },
   caFile: {
     managedName: 'CaFile',
@@ -75,7 +109,7 @@ export const CONFIG_KEYS = {
     flag: 'ca-file',
     pinned: true,
     secret: false,
-    schema: absolutePath,
+    check: absolutePath,
   },
   proxy: {
     managedName: 'Proxy',
@@ -83,7 +117,7 @@ export const CONFIG_KEYS = {
     flag: 'proxy',
     pinned: true,
     secret: false,
-    schema: httpUrl('proxy'),
+    check: httpUrl('proxy'),
   },
   minPolicyVersion: {
     managedName: 'MinPolicyVersion',
@@ -92,10 +126,7 @@ export const CONFIG_KEYS = {
     // Pinned: on a managed device only IT may lower it; a fresh agent refuses older signed versions (a replay).
     pinned: true,
     secret: false,
-    schema: z
-      .string()
-      .trim()
-      .regex(/^[1-9]\d{0,8}$/, 'must be a policy version number (1 or more)'),
+    check: holds((v) => /^[1-9]\d{0,8}$/.test(v), 'must be a policy version number (1 or more)'),
   },
   agentMode: {
     managedName: 'AgentMode',
@@ -104,10 +135,7 @@ export const CONFIG_KEYS = {
     // Not pinned: the service definition passes --system; IT's managed value beats the user's sources anyway.
     pinned: false,
     secret: false,
-    schema: z
-      .string()
-      .trim()
-      .pipe(z.enum(['machine', 'user'])),
+    ...choice(['machine', 'user']),
   },
   language: {
     managedName: 'Language',
@@ -115,7 +143,7 @@ export const CONFIG_KEYS = {
     flag: 'lang',
     pinned: false,
     secret: false,
-    schema: z.string().trim().pipe(Lang),
+    ...choice(LANGS),
   },
   stateDir: {
     managedName: 'StateDir',
@@ -123,7 +151,7 @@ export const CONFIG_KEYS = {
     flag: 'state-dir',
     pinned: false,
     secret: false,
-    schema: absolutePath,
+    check: absolutePath,
   },
   logLevel: {
     managedName: 'LogLevel',
@@ -131,9 +159,9 @@ export const CONFIG_KEYS = {
     flag: 'log-level',
     pinned: false,
     secret: false,
-    schema: z.string().trim().pipe(z.enum(LOG_LEVELS)),
+    ...choice(LOG_LEVELS),
   },
-} as const;
+} as const satisfies Record<string, KeyDefinition>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 export const CONFIG_KEY_NAMES = Object.keys(CONFIG_KEYS) as ConfigKey[];
@@ -157,11 +185,9 @@ export interface AgentConfig {
 }
 
 /** Validates one raw value; returns the normalised value or a message saying what is wrong with it. */
-export function validateValue(key: ConfigKey, raw: unknown): { ok: true; value: string } | { ok: false; message: string } {
+export function validateValue(key: ConfigKey, raw: unknown): Checked {
   if (typeof raw !== 'string') return { ok: false, message: `must be a string, not ${raw === null ? 'null' : typeof raw}` };
-  const result = (CONFIG_KEYS[key].schema as z.ZodType<string>).safeParse(raw);
-  if (result.success) return { ok: true, value: result.data };
-  return { ok: false, message: result.error.issues[0]?.message ?? 'invalid value' };
+  return CONFIG_KEYS[key].check(raw.trim());
 }
 
 /** Finds the config key for a name as written in a source (JSON key, or the managed value name); case-insensitive. */

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
 import { ComplianceState, ComplianceStatus, Report, RuleAction } from '../../protocol/index.js';
 import { describeError } from '../errors.js';
@@ -219,26 +219,5 @@ export class RuntimeStateStore {
     const next = this.chain.then(run, run);
     this.chain = next.catch(() => {});
     return next;
-  }
-}
-
-/**
- * For `appwacht status`: reads the state file without touching it. A file that does not parse is reported, not moved
- * (the running agent owns it and moves it aside itself on its next start).
- */
-export async function readRuntimeState(
-  stateDir: string,
-): Promise<{ status: 'missing' } | { status: 'ok'; state: RuntimeState } | { status: 'unreadable'; reason: string }> {
-  let text: string;
-  try {
-    text = await readFile(statePath(stateDir, 'runtimeState'), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
-    return { status: 'unreadable', reason: describeError(err) };
-  }
-  try {
-    return { status: 'ok', state: RuntimeState.parse(JSON.parse(text)) };
-  } catch (err) {
-    return { status: 'unreadable', reason: describeError(err) };
   }
 }

@@ -1,6 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { describeError } from '../errors.js';
 import { holderAlive, type LockHolder } from '../state/lock.js';
-import { readRuntimeState, type RuntimeState } from './state.js';
+import type { RuntimeState } from './state.js';
+import { checkShownState } from './state-check.js';
 import { statePath } from '../state/names.js';
 
 /** Queued report files as the outbox names them (`<seq>-<kind>-<reportId>.json`). */
@@ -15,6 +17,32 @@ export interface AgentStatus {
   stateProblem?: string;
   /** Reports waiting for delivery: files in the outbox plus those committed but not yet queued. */
   outbox: { queued: number; pending: number; readable: boolean };
+}
+
+/**
+ * Reads the state file without touching it. A file that does not parse is reported, not moved (the running agent owns
+ * it and moves it aside itself on its next start). Checked with state-check.ts, not with zod's full schema: see there.
+ */
+export async function readRuntimeState(
+  stateDir: string,
+): Promise<{ status: 'missing' } | { status: 'ok'; state: RuntimeState } | { status: 'unreadable'; reason: string }> {
+  let text: string;
+  try {
+    text = await readFile(statePath(stateDir, 'runtimeState'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
+    return { status: 'unreadable', reason: describeError(err) };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { status: 'unreadable', reason: describeError(err) };
+  }
+  const checked = checkShownState(json);
+  return checked.ok
+    ? { status: 'ok', state: checked.state }
+    : { status: 'unreadable', reason: `not the agent's state layout: field ${checked.field} is missing or wrong` };
 }
 
 async function lockHolder(stateDir: string): Promise<LockHolder | undefined> {

@@ -8,7 +8,7 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CONFIG_KEYS, CONFIG_KEY_NAMES, type ConfigKey } from '../../agent/config/schema.js';
+import { CONFIG_KEYS, CONFIG_KEY_NAMES, type ConfigKey, type KeyDefinition } from '../../agent/config/schema.js';
 
 type Lang = 'en' | 'de';
 interface PolicyText {
@@ -166,12 +166,10 @@ const CATEGORY_TEXT: Record<Lang, { category: string; supported: string; title: 
 
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** The values of an enum setting, read from its zod schema (`.pipe(z.enum([...]))`), or undefined for free text. */
-export function enumValues(key: ConfigKey): string[] | undefined {
-  const def = (CONFIG_KEYS[key].schema as unknown as { def?: { type?: string; out?: unknown } }).def;
-  if (def?.type !== 'pipe') return undefined;
-  const out = def.out as { options?: unknown[] } | undefined;
-  return Array.isArray(out?.options) ? out.options.map(String) : undefined;
+/** The values of a setting that is a choice (its `values` in the schema), or undefined for free text. */
+export function enumValues(key: ConfigKey): readonly string[] | undefined {
+  const def: KeyDefinition = CONFIG_KEYS[key];
+  return def.values;
 }
 
 /** Paths may name %ProgramData% & co.: REG_EXPAND_SZ, which the agent expands (managed.windows.ts). */

@@ -1,5 +1,4 @@
 import type { Lang } from '../../../protocol/index.js';
-import { containerExplanation } from '../../catalog/index.js';
 import { resolveConfig, type EffectiveConfig, type ResolveOptions } from '../../config/resolve.js';
 import { formatDate } from '../../i18n.js';
 import { describeGap, EMPLOYEE_HINT } from '../../policy/coverage-texts.js';
@@ -108,8 +107,14 @@ function agentLine(s: AgentStatus, st: RuntimeState, lang: Lang): string {
   return T.died[lang](st.agent.pid);
 }
 
-/** The human-readable status, in the employee's (or admin's) language. */
-export function formatStatus(s: AgentStatus, lang: Lang): string {
+/** Why a finding's app is listed when it is a container (catalog/index.ts's containerExplanation). */
+export type ExplainApp = (appId: string, lang: Lang) => string | undefined;
+
+/**
+ * The human-readable status, in the employee's (or admin's) language. `explain` comes from the catalog, which the
+ * command loads only when there are findings to explain.
+ */
+export function formatStatus(s: AgentStatus, lang: Lang, explain: ExplainApp): string {
   const st = s.state;
   const lines: string[] = [T.title[lang], ''];
   if (!st) {
@@ -151,7 +156,7 @@ export function formatStatus(s: AgentStatus, lang: Lang): string {
         `  ✗ ${f.name} (${f.evidence.map((e) => T.evidence[lang][e]).join(', ')})${f.action === 'warn' ? ' [warn]' : ''}`,
       );
       // A multi-service container is not a messenger itself: say why it is listed.
-      const why = containerExplanation(f.appId, lang);
+      const why = explain(f.appId, lang);
       if (why) lines.push(`      ${why}`);
     }
     if (scan.state.deadline)
@@ -238,10 +243,14 @@ Exit codes: 0 compliant (or only warnings), 1 banned app found, 2 no state or er
         }
       }
       const status = await readAgentStatus(config.stateDir);
+      const explain: ExplainApp = status.state?.lastScan?.findings.length
+        ? (await import('../../catalog/index.js')).containerExplanation
+        : () => undefined;
       ctx.out(
         values.json
           ? JSON.stringify({ ...statusJson(status), agentMode: mode }, null, 2) + '\n'
-          : formatStatus(status, ctx.lang) + `${ctx.lang === 'de' ? 'Betriebsart' : 'Runs as'}: ${MODE_TEXTS[mode][ctx.lang]}\n`,
+          : formatStatus(status, ctx.lang, explain) +
+              `${ctx.lang === 'de' ? 'Betriebsart' : 'Runs as'}: ${MODE_TEXTS[mode][ctx.lang]}\n`,
       );
       if (!status.state) return ExitCode.ERROR;
       const last = status.state.lastScan?.state.status;

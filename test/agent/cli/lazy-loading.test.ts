@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { commands } from '../../../agent/cli/commands/index.js';
+import { emptyState } from '../../../agent/runtime/state.js';
+import { STATE_FILES } from '../../../agent/state/names.js';
 import { REPO } from '../../helpers/cli.js';
 import { loadedSources } from '../../helpers/loaded-sources.js';
 
@@ -34,7 +36,6 @@ async function sourcesLoadedBy(args: string[]): Promise<string[]> {
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const code = await new Promise<number | null>((r) => child.on('exit', r));
-  // status exits 2 here (no agent has run in this state folder): that path still loads what status needs.
   assert.ok(code !== null && code <= 2 && !/unexpected/.test(stderr), `appwacht ${args.join(' ')} exited ${code}: ${stderr}`);
   const urls = (await readFile(out, 'utf8'))
     .split('\n')
@@ -57,17 +58,22 @@ describe('lazy command loading', () => {
     );
   });
 
-  it('status loads its own command only: no inventory sources, HTTP client or plist parsers', async () => {
-    const loaded = await sourcesLoadedBy(['status', '--json']);
-    assert.ok(loaded.includes('agent/cli/commands/status.ts'));
-    assert.deepEqual(
-      loaded.filter((s) =>
-        /^agent\/cli\/commands\/(scan|run|inventory|enroll|config)\.ts$|^agent\/inventory\/sources\/|^node_modules\/(undici|plist|@xmldom|bplist-parser)\//.test(
-          s,
+  it('status, with a state file the agent wrote, loads its own command only: no zod, catalog, inventory, HTTP or plist', async () => {
+    await mkdir(join(dir, 'state'), { recursive: true });
+    await writeFile(join(dir, 'state', STATE_FILES.runtimeState), JSON.stringify(emptyState(new Date(), 1, '0.1.0')));
+    for (const args of [['status'], ['status', '--json']]) {
+      const loaded = await sourcesLoadedBy(args);
+      assert.ok(loaded.includes('agent/cli/commands/status.ts'));
+      assert.deepEqual(
+        loaded.filter((s) =>
+          /^agent\/cli\/commands\/(scan|run|inventory|enroll|config)\.ts$|^agent\/(inventory\/sources|catalog)\/|^node_modules\/(zod|undici|plist|@xmldom|bplist-parser)\/|^protocol\/(?!signing)/.test(
+            s,
+          ),
         ),
-      ),
-      [],
-    );
+        [],
+        args.join(' '),
+      );
+    }
   });
 
   it('the bundle holds the plist parser but not its builder (xmlbuilder): the agent only reads property lists', async () => {

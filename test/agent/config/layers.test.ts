@@ -155,10 +155,10 @@ describe('mergeLayers(): validation', () => {
         assert.deepEqual(lines, [
           'ServerUrl in HKLM\\SOFTWARE\\Policies\\Appwacht: must be an http(s) URL of the Appwacht server, e.g. https://appwacht.intranet.example',
           'PolicyPublicKey in HKLM\\SOFTWARE\\Policies\\Appwacht: must be the base64 of a raw 32-byte Ed25519 public key (44 characters)',
-          'APPWACHT_LOG_LEVEL (environment): Invalid option: expected one of "debug"|"info"|"warn"|"error"',
+          'APPWACHT_LOG_LEVEL (environment): must be one of "debug", "info", "warn", "error"',
           'enrollmentSecret in /home/u/.config/appwacht/settings.json: must be at least 16 characters',
           'caFile in /home/u/.config/appwacht/settings.json: must be an absolute path',
-          'language in /home/u/.config/appwacht/settings.json: Invalid option: expected one of "de"|"en"',
+          'language in /home/u/.config/appwacht/settings.json: must be one of "de", "en"',
           '--proxy (command line): must be an http(s) URL of the proxy, e.g. https://appwacht.intranet.example',
         ]);
         return true;

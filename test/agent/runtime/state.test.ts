@@ -4,7 +4,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RuntimeStateStore, readRuntimeState } from '../../../agent/runtime/state.js';
+import { RuntimeState, RuntimeStateStore, emptyState } from '../../../agent/runtime/state.js';
+import { readRuntimeState } from '../../../agent/runtime/status.js';
 import { memoryLogger } from '../../../agent/log.js';
 import { STATE_FILES } from '../../../agent/state/names.js';
 
@@ -122,5 +123,91 @@ describe('readRuntimeState (appwacht status)', () => {
     const read = await readRuntimeState(d);
     assert.equal(read.status, 'unreadable');
     assert.equal(await readFile(join(d, STATE_FILES.runtimeState), 'utf8'), 'garbage', 'status leaves the agent’s file alone');
+  });
+});
+
+describe("status's own check of the state file (state-check.ts) against the agent's schema", () => {
+  /** Every field status shows, set: what a device that found a banned app and cannot deliver has in its file. */
+  function fullState(): RuntimeState {
+    const s = emptyState(new Date('2026-11-20T08:00:00Z'), 4242, '0.1.0');
+    const problem = { at: '2026-11-20T09:00:00.000Z', code: 'UNAVAILABLE', message: 'ECONNREFUSED' };
+    return {
+      ...s,
+      mode: 'server',
+      server: 'https://appwacht.example',
+      enrollment: { enrolled: false, reason: 'ENROLL_REJECTED', message: 'secret wrong', retryAt: '2026-11-20T10:00:00.000Z' },
+      policy: {
+        origin: 'cache',
+        version: 7,
+        reportVersion: 7,
+        organization: 'Stadt',
+        expired: true,
+        reason: 'server unavailable',
+        rejected: problem,
+      },
+      lastScan: {
+        at: '2026-11-20T08:59:00.000Z',
+        durationMs: 120,
+        trigger: 'watch',
+        state: {
+          status: 'violation',
+          gaps: [{ code: 'SOURCE_FAILED', source: 'rpm' }],
+          deadline: '2026-09-15T00:00:00+02:00',
+          pastDeadline: true,
+          daysPastDeadline: 66,
+        },
+        findings: [{ appId: 'whatsapp', name: 'WhatsApp', action: 'ban', evidence: ['installed', 'running'] }],
+        failedSources: [{ id: 'rpm', error: 'RPM_UNREADABLE' }],
+      },
+      lastReport: { reportId: 'r1', kind: 'change', at: '2026-11-20T08:59:00.000Z' },
+      lastDelivery: { reportId: 'r0', at: '2026-11-20T08:00:00.000Z', stored: true },
+      lastDeliveryError: problem,
+      lastError: problem,
+    };
+  }
+
+  async function readWritten(name: string, state: unknown) {
+    const d = await freshDir(name);
+    await writeFile(join(d, STATE_FILES.runtimeState), JSON.stringify(state));
+    return readRuntimeState(d);
+  }
+
+  it('accepts what the schema accepts: a fresh state and one with every shown field set', async () => {
+    for (const [name, state] of [
+      ['fresh', emptyState(new Date(), 1, '0.1.0')],
+      ['full', fullState()],
+    ] as const) {
+      RuntimeState.parse(state);
+      assert.deepEqual(await readWritten(`check-${name}`, state), { status: 'ok', state: JSON.parse(JSON.stringify(state)) });
+    }
+  });
+
+  it('rejects, naming the field, what the schema rejects in a field status shows', async () => {
+    const cases: [string, (s: RuntimeState) => void][] = [
+      ['format', (s) => void ((s as { format: string }).format = 'something-else')],
+      ['version', (s) => void ((s as { version: number }).version = 2)],
+      ['agent.pid', (s) => void ((s.agent as { pid: unknown }).pid = '4242')],
+      ['mode', (s) => void ((s as { mode: string }).mode = 'offline')],
+      ['policy.rejected.message', (s) => void ((s.policy!.rejected as { message?: string }).message = undefined)],
+      ['lastScan.state.status', (s) => void ((s.lastScan!.state as { status: string }).status = 'fine')],
+      ['lastScan.findings.0.evidence.1', (s) => void ((s.lastScan!.findings[0]!.evidence as string[])[1] = 'seen')],
+      ['lastScan.state.gaps.0.code', (s) => void ((s.lastScan!.state.gaps![0] as { code: unknown }).code = 3)],
+      ['lastError', (s) => void ((s as { lastError: unknown }).lastError = 'disk full')],
+      ['pending', (s) => void ((s as { pending: unknown }).pending = {})],
+    ];
+    for (const [field, spoil] of cases) {
+      const state = fullState();
+      spoil(state);
+      assert.equal(RuntimeState.safeParse(state).success, false, `the schema rejects ${field} too`);
+      const read = await readWritten(`check-${field}`, state);
+      assert.equal(read.status, 'unreadable', field);
+      assert.match(
+        (read as { reason: string }).reason,
+        new RegExp(`field ${field.replace(/\./g, '\\.')} is missing or wrong`),
+        field,
+      );
+    }
+    const notAnObject = await readWritten('check-array', [1, 2]);
+    assert.match((notAnObject as { reason: string }).reason, /field \(the whole file\)/);
   });
 });
