@@ -29,7 +29,7 @@ const routesUseRepositories = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'test/fixtures/', 'coverage/'] },
+  { ignores: ['node_modules/', '.node/', 'dist/', 'out/', 'test/fixtures/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

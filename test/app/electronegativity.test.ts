@@ -27,11 +27,16 @@ it('electronegativity: nothing above LOW severity in app/ that is not justified'
     const out = join(dir, 'findings.csv');
     const bin = new URL('../../node_modules/@doyensec/electronegativity/dist/index.js', import.meta.url).pathname;
     // -e: the Electron version (otherwise it asks the network for Electron's releases); -r: paths relative to app/.
-    const run = spawnSync(process.execPath, [bin, '-i', 'app', '-o', out, '-r', '-v', 'false', '-e', '42.0.0'], {
-      cwd: new URL('../..', import.meta.url).pathname,
-      encoding: 'utf8',
-      timeout: 170_000,
-    });
+    const noNetwork = new URL('../helpers/no-network-got.mjs', import.meta.url).pathname;
+    const run = spawnSync(
+      process.execPath,
+      ['--import', noNetwork, bin, '-i', 'app', '-o', out, '-r', '-v', 'false', '-e', '42.0.0'],
+      {
+        cwd: new URL('../..', import.meta.url).pathname,
+        encoding: 'utf8',
+        timeout: 170_000,
+      },
+    );
     assert.equal(run.status, 0, run.stderr);
     const rows = (await readFile(out, 'utf8'))
       .trim()
