@@ -17,7 +17,7 @@ import { createRepos, transactional, type AppContext } from './context.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { HttpError } from './errors.js';
 import { ADMIN_PREFIX } from './plugins/auth.js';
-import { registerJsonParser } from './plugins/json-body.js';
+import { registerJsonParser, rejectNulInUrl } from './plugins/json-body.js';
 import { createMetrics, instrument } from './plugins/metrics.js';
 import { adminApi } from './routes/admin/index.js';
 import { enrollRoutes } from './routes/enroll.js';
@@ -163,11 +163,6 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     req.log.error({ err }, 'request failed');
     return reply.code(500).send({ statusCode: 500, code: 'INTERNAL', message: 'internal server error' });
   });
-  app.setNotFoundHandler((req, reply) => {
-    reply
-      .code(404)
-      .send({ statusCode: 404, code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}` });
-  });
 
   // The route table, kept for the OpenAPI completeness test and for operators (HEAD twins of GET left out).
   const routes: { method: string; url: string }[] = [];
@@ -176,7 +171,6 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
   });
   app.decorate('appwachtRoutes', routes);
 
-  instrument(app, metrics);
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -191,34 +185,45 @@ export async function buildApp(config: ServerConfig, deps: AppDeps): Promise<Fas
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifyCookie);
-  await app.register(fastifyCsrf, {
-    sessionPlugin: '@fastify/cookie',
-    cookieOpts: { path: ADMIN_PREFIX, httpOnly: true, sameSite: 'strict', secure: config.tls !== null },
-    // Bind every CSRF token to the session it was issued for: a token stolen from one session is useless in another.
-    getUserInfo: (req) => req.admin?.sessionHash ?? '',
-    csrfOpts: { hmacKey: deps.secrets.sessionSecret },
-    getToken: (req) => {
-      const t = req.headers['x-csrf-token'];
-      return typeof t === 'string' ? t : undefined;
-    },
-  });
-  await app.register(fastifyRateLimit, {
-    global: false,
-    errorResponseBuilder: (_req, c) => new HttpError(429, 'RATE_LIMITED', `too many requests; retry in ${c.after}`),
-  });
-
-  await app.register(healthRoutes(ctx));
-  await app.register(enrollRoutes(ctx));
-  await app.register(policyRoutes(ctx));
-  await app.register(reportRoutes(ctx));
-  await app.register(updateRoutes(ctx));
+  // The decision endpoints are asked on every mail login: a context of their own, without the generic hooks below.
   await app.register(decisionRoutes(ctx, decider, loadOrCreateDecisionTokens(config.dataDir, config.escalation.tokens)));
-  // Every admin route lives in this one plugin, which carries authentication and CSRF (see routes/admin/index.ts).
   const admin = adminApi(ctx);
-  await app.register(admin.plugin);
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
-  await app.register(webRoutes(deps.webDir ?? defaultWebDir()));
+  await app.register(async (api) => {
+    instrument(api, metrics);
+    rejectNulInUrl(api);
+    // Here, not at the root: the hooks of the generic context run for unknown URLs too (metered, logged).
+    api.setNotFoundHandler((req, reply) => {
+      reply
+        .code(404)
+        .send({ statusCode: 404, code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}` });
+    });
+    await api.register(fastifyCookie);
+    await api.register(fastifyCsrf, {
+      sessionPlugin: '@fastify/cookie',
+      cookieOpts: { path: ADMIN_PREFIX, httpOnly: true, sameSite: 'strict', secure: config.tls !== null },
+      // Bind every CSRF token to the session it was issued for: a token stolen from one session is useless in another.
+      getUserInfo: (req) => req.admin?.sessionHash ?? '',
+      csrfOpts: { hmacKey: deps.secrets.sessionSecret },
+      getToken: (req) => {
+        const t = req.headers['x-csrf-token'];
+        return typeof t === 'string' ? t : undefined;
+      },
+    });
+    await api.register(fastifyRateLimit, {
+      global: false,
+      errorResponseBuilder: (_req, c) => new HttpError(429, 'RATE_LIMITED', `too many requests; retry in ${c.after}`),
+    });
+
+    await api.register(healthRoutes(ctx));
+    await api.register(enrollRoutes(ctx));
+    await api.register(policyRoutes(ctx));
+    await api.register(reportRoutes(ctx));
+    await api.register(updateRoutes(ctx));
+    // Every admin route lives in this one plugin, which carries authentication and CSRF (see routes/admin/index.ts).
+    await api.register(admin.plugin);
+    api.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+    await api.register(webRoutes(deps.webDir ?? defaultWebDir()));
+  });
 
   const pruner = deps.pruneOnTimer ? startPruner(ctx, app.log) : null;
   app.addHook('onReady', async () => admin.check(routes));

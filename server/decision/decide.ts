@@ -74,6 +74,9 @@ export function createDecider(deps: { db: Kysely<Database>; config: EscalationCo
   return {
     async decide(login: string): Promise<Decision> {
       const now = deps.now();
+      // No account name holds a NUL (a Basic-auth user can): PostgreSQL would refuse it, SQLite find nobody. The same
+      // answer on both, the admin's choice, instead of an error on one and an allow on the other.
+      if (login.includes('\u0000')) return this.onError();
       try {
         const employee = loginIdentity(login, deps.config.mailTemplate, await overrides(now));
         if (employee === null) return { allow: true, employee: null, since: null, reason: 'unmapped', message: '' };

@@ -26,11 +26,6 @@ export function containsNul(value: unknown): boolean {
  * so both dialects refuse them the same way, with a 400, before anything is written.
  */
 export function registerJsonParser(app: FastifyInstance): void {
-  // The same rule for the query string and path parameters (a `%00` in ?hostname= would reach PostgreSQL).
-  app.addHook('preValidation', async (req) => {
-    if (containsNul(req.query) || containsNul(req.params))
-      throw new HttpError(400, 'NUL_IN_STRING', 'the URL must not contain NUL characters');
-  });
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
@@ -40,5 +35,16 @@ export function registerJsonParser(app: FastifyInstance): void {
         return done(new HttpError(400, 'NUL_IN_STRING', 'strings must not contain NUL characters'), undefined);
       done(null, value);
     });
+  });
+}
+
+/**
+ * The same rule for the query string and path parameters (a `%00` in ?hostname= would reach PostgreSQL). A hook of
+ * the generic context only: the decision routes read no parameter into a query (server/decision/routes.ts).
+ */
+export function rejectNulInUrl(app: FastifyInstance): void {
+  app.addHook('preValidation', async (req) => {
+    if (containsNul(req.query) || containsNul(req.params))
+      throw new HttpError(400, 'NUL_IN_STRING', 'the URL must not contain NUL characters');
   });
 }

@@ -36,6 +36,13 @@ export function createMetrics(devices: () => DevicesRepo, currentPolicyVersion: 
     help: 'Reports deleted by retention (age, or a device history bound)',
     registers: [registry],
   });
+  // The decision endpoints skip the per-request histogram above (mail servers ask on every login): a counter only.
+  const decisions = new Counter({
+    name: 'appwacht_decisions_total',
+    help: 'Access decisions answered, by endpoint and answer (error: the APPWACHT_DECISION_ON_ERROR answer)',
+    labelNames: ['endpoint', 'answer'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'appwacht_devices',
     help: 'Enrolled devices by current status',
@@ -55,7 +62,7 @@ export function createMetrics(devices: () => DevicesRepo, currentPolicyVersion: 
       this.set((await currentPolicyVersion()) ?? 0);
     },
   });
-  return { registry, http, reports, enrollments, batch, pruned };
+  return { registry, http, reports, enrollments, batch, pruned, decisions };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, hash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /** Device tokens, admin API tokens and session ids are 256 random bits; a prefix tells them apart in logs and leaks. */
 export const TOKEN_PREFIX = { device: 'awd_', admin: 'awa_', session: 'aws_' } as const;
@@ -21,8 +21,9 @@ export function secretsEqual(a: string, b: string): boolean {
 
 /** `secretsEqual(given, expected)` with the expected side hashed once (the decision endpoints check on every login). */
 export function secretMatcher(expected: string): (given: string) => boolean {
-  const he = createHash('sha256').update(expected, 'utf8').digest();
-  return (given) => timingSafeEqual(createHash('sha256').update(given, 'utf8').digest(), he);
+  const he = hash('sha256', expected, 'buffer');
+  // One-shot hash: no Hash object per login (about half the cost of createHash on this path).
+  return (given) => timingSafeEqual(hash('sha256', given, 'buffer'), he);
 }
 
 /** A readable random password: 24 base64url characters = 144 bits. */
