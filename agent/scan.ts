@@ -69,7 +69,7 @@ export async function getRawInventory(options: InventoryOptions): Promise<RawInv
  */
 export async function scan(options: InventoryOptions & { policy: Policy; now?: Date }): Promise<ScanResult> {
   const raw = await getRawInventory(options);
-  const inventory = parseRawInventory(raw);
+  const inventory = await parseRawInventory(raw);
   const scannedAt = options.now ?? new Date();
   return { raw, inventory, evaluation: evaluate(inventory, options.policy, scannedAt), policy: options.policy, scannedAt };
 }

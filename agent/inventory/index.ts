@@ -134,11 +134,11 @@ function partialError(unread: readonly UnreadPlace[]): { code: string; message: 
  * Runs one parser defensively: a parser that throws marks its source failed instead of failing the scan.
  * A parser that names places it could not read marks its source failed too (partial), but keeps its records.
  */
-function parseOne<T>(
+async function parseOne<T>(
   id: string,
   result: RawSourceResult,
-  parse: ((raw: unknown) => { items: T[]; problems: string[]; unread?: UnreadPlace[] }) | undefined,
-): { report: SourceReport; items: T[] } {
+  parse: ((raw: unknown) => Promise<{ items: T[]; problems: string[]; unread?: UnreadPlace[] }>) | undefined,
+): Promise<{ report: SourceReport; items: T[] }> {
   const failed = (error: { code: string; message: string }) => ({
     report: { id, ok: false, ms: result.ms, count: 0, error, problems: [] },
     items: [] as T[],
@@ -146,7 +146,7 @@ function parseOne<T>(
   if (!result.ok) return failed(result.error);
   if (!parse) return failed({ code: 'UNKNOWN_SOURCE', message: `no parser for source "${id}"` });
   try {
-    const { items, problems, unread = [] } = parse(result.data);
+    const { items, problems, unread = [] } = await parse(result.data);
     if (unread.length > 0) {
       const report: SourceReport = {
         id,
@@ -165,18 +165,21 @@ function parseOne<T>(
   }
 }
 
-/** Pure: raw inventory → records. A source whose data cannot be parsed is reported as failed; the others still count. */
-export function parseRawInventory(raw: RawInventory): Inventory {
+/**
+ * Pure (async only for parsers loaded on first use): raw inventory → records. A source whose data cannot be parsed is
+ * reported as failed; the others still count.
+ */
+export async function parseRawInventory(raw: RawInventory): Promise<Inventory> {
   const apps: InstalledApp[] = [];
   const sources: SourceReport[] = [];
   for (const [id, result] of Object.entries(raw.sources)) {
     const source = ALL_SOURCES.get(id);
-    const { report, items } = parseOne(
+    const { report, items } = await parseOne(
       id,
       result,
       source &&
-        ((data) => {
-          const r = source.parse(data);
+        (async (data) => {
+          const r = await source.parse(data);
           return { items: r.apps, problems: r.problems, ...(r.unread && { unread: r.unread }) };
         }),
     );
@@ -185,7 +188,7 @@ export function parseRawInventory(raw: RawInventory): Inventory {
   }
   let processes: RunningProcess[] = [];
   if (raw.processes) {
-    const { report, items } = parseOne(processSource.id, raw.processes, (data) => {
+    const { report, items } = await parseOne(processSource.id, raw.processes, async (data) => {
       const r = processSource.parse(data);
       return { items: r.processes, problems: r.problems };
     });

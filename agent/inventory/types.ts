@@ -84,12 +84,13 @@ export interface CollectContext {
 
 /**
  * One inventory source: `collect` does the I/O and returns serialisable raw data;
- * `parse` is pure and must validate `raw`, which may come from a file on disk.
+ * `parse` is pure and must validate `raw`, which may come from a file on disk. It may be async only to load a parser on
+ * first use (the macOS bundles' plist parsers, which no Linux or Windows scan should pay for); it reads nothing else.
  */
 export interface InventorySource {
   id: string;
   collect(ctx: CollectContext): Promise<unknown>;
-  parse(raw: unknown): ParseResult;
+  parse(raw: unknown): ParseResult | Promise<ParseResult>;
 }
 
 /** The running-process source: same two halves, but it yields processes, not installed apps. */

@@ -55,7 +55,7 @@ ${inventoryOptionHelp.en}
       ctx.out(JSON.stringify(raw) + '\n');
       return ExitCode.OK;
     }
-    const inventory = parseRawInventory(raw);
+    const inventory = await parseRawInventory(raw);
     ctx.out(values.json ? JSON.stringify(inventory, null, 2) + '\n' : formatInventory(inventory, ctx.lang));
     return ExitCode.OK;
   },

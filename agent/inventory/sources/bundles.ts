@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { describeError, errorCode } from '../../errors.js';
 import type { CollectContext, InstalledApp, InventorySource, ParseResult } from '../types.js';
-import { bundleInfoFrom, parsePlistDict } from './plist.js';
+import type { BundleInfo } from './plist.js';
 import { validateRaw } from './raw.js';
 
 /**
@@ -168,13 +168,17 @@ function folderName(bundlePath: string): string {
   return path.posix.basename(bundlePath).replace(/\.app$/i, '');
 }
 
-/** Pure half: raw bundles → records. A bundle whose plist is missing or broken still counts by its folder name. */
-export function parseBundles(raw: unknown): ParseResult {
+/**
+ * Pure half: raw bundles → records. A bundle whose plist is missing or broken still counts by its folder name. The plist
+ * parsers (xmldom & co., ~250 kB) are loaded here, on first use, so that no scan without bundles loads them.
+ */
+export async function parseBundles(raw: unknown): Promise<ParseResult> {
   const data = validateRaw(RawBundlesSchema, raw, 'bundles');
+  const { bundleInfoFrom, parsePlistDict } = await import('./plist.js');
   const problems = [...data.problems];
   const apps: InstalledApp[] = [];
   for (const bundle of data.bundles) {
-    let info: ReturnType<typeof bundleInfoFrom>['info'] = {};
+    let info: BundleInfo = {};
     if (bundle.infoPlist !== undefined) {
       try {
         const result = bundleInfoFrom(parsePlistDict(Buffer.from(bundle.infoPlist, 'base64')));

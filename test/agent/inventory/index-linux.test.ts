@@ -21,7 +21,7 @@ describe('Linux inventory of this machine', { skip: !onLinux && 'Linux only' }, 
       return;
     }
     const raw = await collectRawInventory();
-    const inventory = parseRawInventory(raw);
+    const inventory = await parseRawInventory(raw);
     const ids = inventory.sources.map((s) => s.id);
     assert.deepEqual(ids, ['dpkg', 'rpm', 'flatpak', 'snap', 'appimage', 'desktop-entry', 'processes']);
     for (const s of inventory.sources) assert.equal(s.ok, true, `${s.id}: ${s.error?.message}`);
@@ -42,8 +42,8 @@ describe('Linux inventory of this machine', { skip: !onLinux && 'Linux only' }, 
 
   it('replays its own capture after a JSON round trip with the same result', async () => {
     const raw = await collectRawInventory({ processes: false });
-    const replayed = parseRawInventory(validateRawInventory(JSON.parse(JSON.stringify(raw))));
-    assert.deepEqual(replayed, parseRawInventory(raw));
+    const replayed = await parseRawInventory(validateRawInventory(JSON.parse(JSON.stringify(raw))));
+    assert.deepEqual(replayed, await parseRawInventory(raw));
   });
 
   it('finds the Debian package telegram-desktop through dpkg and its desktop entry', async (t) => {
@@ -51,7 +51,7 @@ describe('Linux inventory of this machine', { skip: !onLinux && 'Linux only' }, 
       t.skip('telegram-desktop is not installed (CI installs it: apt-get install -y telegram-desktop)');
       return;
     }
-    const inventory = parseRawInventory(await collectRawInventory({ processes: false }));
+    const inventory = await parseRawInventory(await collectRawInventory({ processes: false }));
     const dpkg = inventory.apps.find((a) => a.source === 'dpkg' && a.ids.packageName === 'telegram-desktop');
     assert.ok(dpkg, 'dpkg record');
     assert.equal(dpkg.scope, 'machine');

@@ -62,9 +62,9 @@ const idOf = (a: InstalledApp) => a.ids.uninstallKey ?? a.ids.appxFamily;
 describe('Windows raw inventory replayed through parseRawInventory()', () => {
   let raw: unknown;
   let inventory: Inventory;
-  before(() => {
+  before(async () => {
     raw = JSON.parse(readFileSync(FIXTURES + 'raw-inventory.json', 'utf8'));
-    inventory = parseRawInventory(validateRawInventory(raw));
+    inventory = await parseRawInventory(validateRawInventory(raw));
   });
 
   it('is what the collectors produce from the recorded command outputs (the capture is not edited by hand)', async () => {
@@ -152,10 +152,10 @@ describe('Windows raw inventory replayed through parseRawInventory()', () => {
     assert.match(problems.join(' | '), /Steuer-Spar-Erklaerung 2025: non-ASCII characters lost/);
   });
 
-  it('reports a source whose data was replaced by garbage as failed and keeps the other', () => {
+  it('reports a source whose data was replaced by garbage as failed and keeps the other', async () => {
     const broken = structuredClone(raw) as { sources: Record<string, { ok: true; ms: number; data: unknown }> };
     broken.sources.appx!.data = { elevated: true, whoami: { ok: true, output: '' }, packages: '{"Name":' };
-    const result = parseRawInventory(validateRawInventory(broken));
+    const result = await parseRawInventory(validateRawInventory(broken));
     const appx = result.sources.find((s) => s.id === 'appx')!;
     assert.deepEqual([appx.ok, appx.error?.code], [false, 'APPX_JSON']);
     assert.equal(result.sources.find((s) => s.id === 'registry')?.count, 21);

@@ -135,7 +135,7 @@ describe('appx source: collect (fake runner) and parse', () => {
     const raw = await source.collect(ctx);
     assert.deepEqual(calls.slice(1), [{ file: POWERSHELL, args: [...PS_ARGS, packagesScript(false)] }]);
     assert.ok(!packagesScript(false).includes('-AllUsers'));
-    const { apps, problems } = source.parse(raw);
+    const { apps, problems } = await source.parse(raw);
     assert.deepEqual(
       apps.map((a) => [a.ids.appxFamily, a.scope, a.user]),
       [['5319275A.WhatsAppDesktop_cv1g1gvanyjgm', 'user', 'anna']],

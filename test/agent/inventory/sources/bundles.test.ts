@@ -161,7 +161,7 @@ describe('collectBundles() + parseBundles() on the fixture tree', () => {
 
   before(async () => {
     raw = await collectBundles({ root: ROOT });
-    ({ apps, problems } = parseBundles(JSON.parse(JSON.stringify(raw))));
+    ({ apps, problems } = await parseBundles(JSON.parse(JSON.stringify(raw))));
   });
 
   for (const [location, expected] of Object.entries(MUST_FIND)) {
@@ -207,7 +207,7 @@ describe('collectBundles() + parseBundles() on the fixture tree', () => {
   it('is registered as the macOS source and replays through parseRawInventory', async () => {
     const captured = await collectRawInventory({ os: 'macos', root: ROOT });
     assert.equal(captured.processes, undefined, 'a folder tree has no running processes');
-    const inventory = parseRawInventory(JSON.parse(JSON.stringify(captured)));
+    const inventory = await parseRawInventory(JSON.parse(JSON.stringify(captured)));
     const report = inventory.sources.find((s) => s.id === bundleSource.id);
     assert.equal(report?.ok, true);
     assert.equal(report?.count, Object.keys(MUST_FIND).length);
@@ -235,7 +235,7 @@ describe('collectBundles() on folders it cannot read', () => {
         { path: '/Users', code: 'ENOENT' },
       ],
     });
-    const parsed = parseBundles(raw);
+    const parsed = await parseBundles(raw);
     assert.deepEqual(
       parsed.unread?.map((u) => u.place),
       ['/Applications', '/Users'],
@@ -253,7 +253,7 @@ describe('collectBundles() on folders it cannot read', () => {
       { path: '/Users/anna/Desktop', code: 'EACCES' },
     ]);
     assert.ok(raw.bundles.some((b) => b.path === '/Users/anna/Downloads/WhatsApp.app'));
-    const parsed = parseBundles(raw);
+    const parsed = await parseBundles(raw);
     assert.equal(parsed.unread?.[1]?.place, '/Users/anna/Desktop');
     assert.ok(
       parsed.apps.some((a) => a.location === '/Users/anna/Downloads/WhatsApp.app'),
@@ -285,16 +285,16 @@ describe('parseBundles() on bad raw data', () => {
     ['an unknown scope', { bundles: [{ path: '/Applications/X.app', scope: 'everyone' }], problems: [] }],
   ];
   for (const [what, raw] of bad) {
-    it(`throws RAW_INVALID for ${what}`, () => {
-      assert.throws(
+    it(`throws RAW_INVALID for ${what}`, async () => {
+      await assert.rejects(
         () => parseBundles(raw),
         (err: unknown) => (err as { code?: string }).code === 'RAW_INVALID',
       );
     });
   }
 
-  it('counts a bundle whose base64 plist decodes to garbage by folder name, with a problem', () => {
-    const result = parseBundles({
+  it('counts a bundle whose base64 plist decodes to garbage by folder name, with a problem', async () => {
+    const result = await parseBundles({
       bundles: [{ path: '/Applications/WhatsApp.app', scope: 'machine', infoPlist: Buffer.from('garbage').toString('base64') }],
       problems: [],
     });

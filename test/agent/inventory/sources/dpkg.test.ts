@@ -159,7 +159,7 @@ describe('dpkg source collect', () => {
       const root = await emptyRoot(t);
       await make(root);
       const raw = await collectRawInventory({ os: 'linux', root });
-      const inventory = parseRawInventory(raw);
+      const inventory = await parseRawInventory(raw);
       const dpkg = inventory.sources.find((s) => s.id === 'dpkg')!;
       assert.equal(dpkg.ok, false, name);
       assert.equal(dpkg.error?.code, code, name);

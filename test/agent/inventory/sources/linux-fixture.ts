@@ -18,7 +18,7 @@ export function ctx(root: string): CollectContext {
 export async function scan(source: InventorySource, root: string) {
   const raw = await source.collect(ctx(root));
   // Through JSON, as a saved capture would be: the parser must not need anything JSON loses.
-  return { raw, ...source.parse(JSON.parse(JSON.stringify(raw))) };
+  return { raw, ...(await source.parse(JSON.parse(JSON.stringify(raw)))) };
 }
 
 /** An empty temp root, removed after the test. */

@@ -296,7 +296,7 @@ describe('registry source: collect (fake runner) and parse', () => {
       q(`HKLM\\SOFTWARE\\WOW6432Node\\${U}`, '/s'),
       q(`HKCU\\Software\\${U}`, '/s'),
     ]);
-    const { apps, problems } = source.parse(JSON.parse(JSON.stringify(raw)));
+    const { apps, problems } = await source.parse(JSON.parse(JSON.stringify(raw)));
     const telegram = apps.find((a) => a.ids.uninstallKey === '{53F49750-6209-4FBF-9CA8-7A333C87D1ED}_is1');
     assert.deepEqual([telegram?.scope, telegram?.user], ['user', 'anna']);
     assert.match(problems.join(' | '), /not elevated/);
@@ -310,7 +310,7 @@ describe('registry source: collect (fake runner) and parse', () => {
     );
     const { run } = fakeRunner(answers);
     const source = createRegistrySource({ run, systemRoot: SYSTEM_ROOT });
-    const { apps, problems } = source.parse(await source.collect(ctx));
+    const { apps, problems } = await source.parse(await source.collect(ctx));
     assert.ok(apps.some((a) => a.name === 'Wireshark 4.2.5 x64'));
     assert.match(problems.join(' | '), /whoami failed \(TOOL_MISSING\)/);
   });
@@ -323,7 +323,7 @@ describe('registry source: collect (fake runner) and parse', () => {
     );
     const { run } = fakeRunner(answers);
     const source = createRegistrySource({ run, systemRoot: SYSTEM_ROOT });
-    const { apps, problems, unread } = source.parse(await source.collect(ctx));
+    const { apps, problems, unread } = await source.parse(await source.collect(ctx));
     assert.ok(apps.some((a) => a.ids.uninstallKey === 'Discord'));
     // "Not found" is an empty key (nobody installed there), not a place left unread.
     assert.match(problems.join(' | '), /WOW6432Node.*no such key/);
@@ -338,7 +338,7 @@ describe('registry source: collect (fake runner) and parse', () => {
     );
     const { run } = fakeRunner(answers);
     const source = createRegistrySource({ run, systemRoot: SYSTEM_ROOT });
-    const { apps, unread } = source.parse(await source.collect(ctx));
+    const { apps, unread } = await source.parse(await source.collect(ctx));
     assert.ok(apps.some((a) => a.ids.uninstallKey === 'Discord'));
     assert.deepEqual(unread, [
       { place: `HKLM\\SOFTWARE\\${U}`, code: 'EXIT', message: 'reg exited with 1: ERROR: Access is denied.' },
