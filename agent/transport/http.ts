@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import * as tls from 'node:tls';
-import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
 import { AppwachtError } from '../errors.js';
 import type { Fetch } from './errors.js';
 
@@ -14,11 +13,15 @@ export interface HttpFetchOptions {
   proxy?: string;
   /** Where the proxy variables are read from (tests pass their own). */
   env?: NodeJS.ProcessEnv;
-  /** TCP + TLS handshake; an intranet server that does not answer in this time is down. */
-  connectTimeoutMs?: number;
-  /** Time to the response headers, and between body chunks. The API client adds an overall deadline per call. */
-  responseTimeoutMs?: number;
 }
+
+/** TCP + TLS handshake; an intranet server that does not answer in this time is down (Node's own fetch: the same). */
+const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Time to the response headers, and between body chunks, on undici's fetch. On Node's own fetch a call is bounded by
+ * the API client's deadline per call.
+ */
+const RESPONSE_TIMEOUT_MS = 30_000;
 
 export interface HttpTransport {
   fetch: Fetch;
@@ -74,27 +77,34 @@ function proxyUrl(value: string | undefined, name: string): string | undefined {
 }
 
 /**
- * The headless agent's transport: undici's fetch over an EnvHttpProxyAgent, which sends each request directly or
- * through the proxy as the proxy settings and NO_PROXY say. The configured proxy wins over the variables;
- * NO_PROXY applies to both. The CA list is used for the server, for the tunnel through the proxy, and for an https proxy.
+ * The headless agent's transport. Without a proxy and a CA file: Node's own fetch, which is part of the node binary
+ * (nothing to load). With either: undici's fetch over an EnvHttpProxyAgent, which sends each request directly or
+ * through the proxy as the proxy settings and NO_PROXY say — Node's own fetch takes neither a proxy (Node 20) nor a CA
+ * list per call, and undici is the agent's largest module (1.1 MB, ~130 ms of CPU to load; BENCHMARKS.md, "Start-up"),
+ * so it is loaded only then. The configured proxy wins over the variables; NO_PROXY applies to both. The CA list is
+ * used for the server, for the tunnel through the proxy, and for an https proxy.
  */
 export async function createHttpTransport(options: HttpFetchOptions = {}): Promise<HttpTransport> {
   const env = options.env ?? process.env;
   const ca = options.caFile ? trustedCertificates(await readCaFile(options.caFile)) : undefined;
   const proxy = proxyUrl(options.proxy, 'proxy');
-  const connectTimeout = options.connectTimeoutMs ?? 10_000;
-  const responseTimeout = options.responseTimeoutMs ?? 30_000;
-  const tlsOptions = { ...(ca ? { ca } : {}), timeout: connectTimeout };
+  const httpProxy = proxy ?? proxyUrl(envValue(env, 'http_proxy'), 'HTTP_PROXY');
+  const httpsProxy = proxy ?? proxyUrl(envValue(env, 'https_proxy'), 'HTTPS_PROXY');
+  // Node's fetch shares one connection pool per process; there is nothing of this transport's own to close.
+  if (!ca && !httpProxy && !httpsProxy) return { fetch: (input, init) => globalThis.fetch(input, init), close: async () => {} };
+
+  const { EnvHttpProxyAgent, fetch: undiciFetch } = await import('undici');
+  const tlsOptions = { ...(ca ? { ca } : {}), timeout: CONNECT_TIMEOUT_MS };
   const dispatcher = new EnvHttpProxyAgent({
     // Explicit values (an empty string means "none") so the injected env is what counts, not process.env.
-    httpProxy: proxy ?? proxyUrl(envValue(env, 'http_proxy'), 'HTTP_PROXY') ?? '',
-    httpsProxy: proxy ?? proxyUrl(envValue(env, 'https_proxy'), 'HTTPS_PROXY') ?? '',
+    httpProxy: httpProxy ?? '',
+    httpsProxy: httpsProxy ?? '',
     noProxy: envValue(env, 'no_proxy') ?? '',
     connect: tlsOptions,
     requestTls: tlsOptions,
     proxyTls: tlsOptions,
-    headersTimeout: responseTimeout,
-    bodyTimeout: responseTimeout,
+    headersTimeout: RESPONSE_TIMEOUT_MS,
+    bodyTimeout: RESPONSE_TIMEOUT_MS,
     // Plain http is forwarded (GET http://host/…) as curl does; only https is tunnelled with CONNECT. Many corporate
     // proxies allow CONNECT to port 443 only, so tunnelling an http:// intranet server would be refused.
     proxyTunnel: false,

@@ -91,6 +91,48 @@ describe('createHttpTransport(): TLS with the organisation CA', () => {
   });
 });
 
+describe('createHttpTransport(): which fetch', () => {
+  /** Runs `work` with globalThis.fetch replaced by a stand-in that records its calls. */
+  async function withNodeFetchSpy(work: () => Promise<void>): Promise<string[]> {
+    const original = globalThis.fetch;
+    const calls: string[] = [];
+    globalThis.fetch = (input) => {
+      calls.push(String(input));
+      return Promise.resolve(new Response('{}'));
+    };
+    try {
+      await work();
+    } finally {
+      globalThis.fetch = original;
+    }
+    return calls;
+  }
+
+  it("uses Node's own fetch (no undici to load) when neither a proxy nor a CA file is set", async () => {
+    const calls = await withNodeFetchSpy(async () => {
+      const transport = await createHttpTransport({ env: {} });
+      await transport.fetch(`${httpServer.url}/x`);
+      await transport.close();
+    });
+    assert.deepEqual(calls, [`${httpServer.url}/x`]);
+  });
+
+  it('uses undici when a proxy or a CA file is set', async () => {
+    for (const options of [
+      { env: { HTTPS_PROXY: proxy.url } },
+      { env: {}, proxy: proxy.url },
+      { env: {}, caFile: pki.caCertFile },
+    ]) {
+      const calls = await withNodeFetchSpy(async () => {
+        const transport = await createHttpTransport(options);
+        await transport.fetch(`${httpServer.url}/x`).catch(() => {}); // the answer does not matter here
+        await transport.close();
+      });
+      assert.deepEqual(calls, [], JSON.stringify(options));
+    }
+  });
+});
+
 describe('createHttpTransport(): proxies', () => {
   it('tunnels https through the configured proxy with CONNECT', async () => {
     proxy.seen.length = 0;
