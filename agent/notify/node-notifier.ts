@@ -1,4 +1,3 @@
-import nodeNotifier from 'node-notifier';
 import type { OsName } from '../../protocol/index.js';
 import { AppwachtError, describeError } from '../errors.js';
 import { currentOs } from '../inventory/current-os.js';
@@ -53,12 +52,17 @@ export function createNodeNotifier(options: NodeNotifierOptions = {}): Notifier 
   const { appName = 'Appwacht', appId = 'de.appwacht.agent', icon, timeoutSec = 15, giveUpAfterMs = 20_000 } = options;
   const os = options.os ?? currentOs();
 
-  const backend: Backend =
-    os === 'linux'
-      ? new nodeNotifier.NotifySend({ withFallback: false })
-      : os === 'macos'
-        ? new nodeNotifier.NotificationCenter({ withFallback: false })
-        : new nodeNotifier.WindowsToaster({ withFallback: false });
+  // node-notifier (and what it requires) is loaded with the first notification, not with every turn that might notify:
+  // most turns tell the employee nothing, and loading it cost ~70 ms of CPU and 9 MiB (BENCHMARKS.md, "Start-up").
+  let backend: Promise<Backend> | undefined;
+  const loadBackend = () =>
+    (backend ??= import('node-notifier').then(({ default: nodeNotifier }) =>
+      os === 'linux'
+        ? new nodeNotifier.NotifySend({ withFallback: false })
+        : os === 'macos'
+          ? new nodeNotifier.NotificationCenter({ withFallback: false })
+          : new nodeNotifier.WindowsToaster({ withFallback: false }),
+    ));
 
   const optionsFor = (n: DesktopNotification): object => {
     const title = plainText(n.title);
@@ -89,14 +93,15 @@ export function createNodeNotifier(options: NodeNotifierOptions = {}): Notifier 
   };
 
   return {
-    notify(notification) {
+    async notify(notification) {
+      const helper = await loadBackend();
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
           () => reject(new NotifyError('NOTIFY_TIMEOUT', `the notification helper did not finish within ${giveUpAfterMs} ms`)),
           giveUpAfterMs,
         );
         try {
-          backend.notify(optionsFor(notification), (err) => {
+          helper.notify(optionsFor(notification), (err) => {
             clearTimeout(timer);
             // node-notifier passes the helper's stderr as `err` on success; only an Error is a failure.
             if (err instanceof Error)
