@@ -86,6 +86,28 @@ export interface LadderRecord {
   nextAt: number | null;
 }
 
+/** Every field but nextAt: what makes a step a change (a later wake-up alone is not one). */
+const STATE_FIELDS = [
+  'step',
+  'reason',
+  'deadline',
+  'failingSince',
+  'warnedAt',
+  'remindedAt',
+  'reminders',
+  'blockedAt',
+  'clearedAt',
+  'staleSince',
+  'unknownSince',
+  'exemptUntil',
+] as const satisfies readonly Exclude<keyof LadderRecord, 'nextAt'>[];
+
+/** True if the two records differ in anything but nextAt (a loop over fixed keys: the sweep asks 5,000 times). */
+export function ladderStateChanged(a: LadderRecord, b: LadderRecord): boolean {
+  for (const k of STATE_FIELDS) if (a[k] !== b[k]) return true;
+  return false;
+}
+
 export const EMPTY_LADDER: LadderRecord = {
   step: 'compliant',
   reason: 'compliant',

@@ -16,6 +16,7 @@ import type { EscalationConfig } from './config.js';
 import {
   evaluateLadder,
   ladderSettings,
+  ladderStateChanged,
   ladderView,
   type DeviceFacts,
   type LadderEffect,
@@ -95,12 +96,18 @@ export function createEscalation(deps: {
 
   /** Evaluates the given devices inside `trx` and persists what changed. */
   async function evaluate(trx: Kysely<Database>, ids: string[], now: number): Promise<Map<string, LadderOutcome>> {
+    if (ids.length === 0) return new Map();
+    return evaluateRows(trx, await ladderRepo(trx).load(ids), now);
+  }
+
+  /** The same for rows already read (the sweep reads the due rows in one go). */
+  async function evaluateRows(trx: Kysely<Database>, rows: LadderDeviceRow[], now: number): Promise<Map<string, LadderOutcome>> {
     const out = new Map<string, LadderOutcome>();
-    if (ids.length === 0) return out;
+    if (rows.length === 0) return out;
     const info = await policyInfo(trx);
     if (info === null) return out;
     const repo = ladderRepo(trx);
-    const rows = await repo.load(ids);
+    const ids = rows.map((r) => r.device_id);
     const rules = await repo.rules(ids);
     const map = await identities(trx, now);
     const employeeOf = new Map(rows.map((r) => [r.device_id, mailIdentity(r.os_user, deps.config.mailTemplate, map)]));
@@ -124,16 +131,13 @@ export function createEscalation(deps: {
       const o = evaluateLadder({ device: facts, prev, settings: info.settings, exemptions, now });
       out.set(row.device_id, o);
 
-      const cols = toColumns(o.record);
-      const changed = Object.entries(cols).some(
-        ([k, v]) => k !== 'next_at' && (row as unknown as Record<string, unknown>)[k] !== v,
-      );
+      const changed = ladderStateChanged(prev, o.record);
       const employeeChanged = row.employee !== employee;
       const nextOnlyLater =
         row.next_at !== null && o.record.nextAt !== null && row.next_at <= o.record.nextAt && row.next_at > now + slack;
       if (changed || employeeChanged || (row.next_at !== o.record.nextAt && !nextOnlyLater)) {
         writes.push({
-          ...cols,
+          ...toColumns(o.record),
           device_id: row.device_id,
           employee,
           changed_at: changed ? now : row.changed_at,
@@ -205,10 +209,10 @@ export function createEscalation(deps: {
       for (;;) {
         // Not fsynced on SQLite/WAL (db/unsynced-commit.ts): 11 fsyncs were a third of a 5,000-device sweep.
         const n = await unsyncedTransaction(deps.db, async (trx) => {
-          const ids = await ladderRepo(trx).due(now, SWEEP_BATCH);
-          const outcomes = await evaluate(trx, ids, now);
+          const rows = await ladderRepo(trx).loadDue(now, SWEEP_BATCH);
+          const outcomes = await evaluateRows(trx, rows, now);
           for (const o of outcomes.values()) effects += o.effects.length;
-          return { due: ids.length, done: outcomes.size };
+          return { due: rows.length, done: outcomes.size };
         });
         evaluated += n.done;
         // No policy yet (nothing evaluated) or the last page: stop; never spin on rows that stay due.

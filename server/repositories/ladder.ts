@@ -1,7 +1,8 @@
-import { PostgresAdapter, sql, type Insertable, type Kysely, type Updateable } from 'kysely';
-import type { Database, DeviceLadderRow, DeviceLadderTable, MailKind } from '../db/schema.js';
+import { PostgresAdapter, sql, type Insertable, type Kysely } from 'kysely';
+import type { Database, DeviceLadderRow, DeviceLadderTable, MailKind, MailOutboxTable } from '../db/schema.js';
 import type { Exemption, LadderRecord } from '../escalation/ladder.js';
 import { chunks } from './chunks.js';
+import { compiledRows } from './compiled-rows.js';
 
 /** 5 columns × 100 rows stays far below both dialects' bind-parameter limits. */
 const CHUNK = 100;
@@ -36,7 +37,7 @@ export function toRecord(r: DeviceLadderRow): LadderRecord {
   };
 }
 
-export function toColumns(r: LadderRecord): Updateable<DeviceLadderTable> {
+export function toColumns(r: LadderRecord): Omit<LadderWrite, 'device_id' | 'employee' | 'changed_at' | 'why'> {
   return {
     step: r.step,
     reason: r.reason,
@@ -53,6 +54,75 @@ export function toColumns(r: LadderRecord): Updateable<DeviceLadderTable> {
     next_at: r.nextAt,
   };
 }
+
+/** A whole ladder row as the sweep writes it: every column given. */
+export type LadderWrite = { [K in keyof Insertable<DeviceLadderTable>]-?: Exclude<Insertable<DeviceLadderTable>[K], undefined> };
+
+const LADDER_COLUMNS = [
+  'device_id',
+  'employee',
+  'step',
+  'reason',
+  'deadline',
+  'failing_since',
+  'warned_at',
+  'reminded_at',
+  'reminders',
+  'blocked_at',
+  'cleared_at',
+  'stale_since',
+  'unknown_since',
+  'exempt_until',
+  'next_at',
+  'changed_at',
+  'why',
+] as const satisfies readonly (keyof DeviceLadderTable)[];
+
+export const ladderUpsert = compiledRows<LadderWrite>({
+  columns: LADDER_COLUMNS,
+  perStatement: LADDER_ROWS_PER_STATEMENT,
+  build: (db, rows) =>
+    db
+      .insertInto('device_ladder')
+      .values(rows)
+      .onConflict((oc) =>
+        oc
+          .column('device_id')
+          .doUpdateSet((eb) =>
+            Object.fromEntries(LADDER_COLUMNS.filter((c) => c !== 'device_id').map((c) => [c, eb.ref(`excluded.${c}`)])),
+          ),
+      ),
+});
+
+type MailRow = Omit<Insertable<MailOutboxTable>, 'id' | 'attempts'>;
+
+export const mailInsert = compiledRows<MailRow>({
+  columns: [
+    'created_at',
+    'device_id',
+    'employee',
+    'kind',
+    'facts',
+    'status',
+    'next_attempt_at',
+    'last_error',
+    'sent_at',
+    'message_id',
+  ],
+  perStatement: CHUNK,
+  build: (db, rows) => db.insertInto('mail_outbox').values(rows),
+});
+
+/** Ids per `in (…)` read: one statement per sweep batch, far below both dialects' bind-parameter limits. */
+const IDS_PER_QUERY = 500;
+
+/** A ladder row with the device facts the ladder needs. */
+const withDevice = (db: Kysely<Database>) =>
+  db
+    .selectFrom('device_ladder as l')
+    .innerJoin('devices as d', 'd.id', 'l.device_id')
+    .selectAll('l')
+    .select(['d.status', 'd.last_seen_at', 'd.last_scanned_at', 'd.os_user', 'd.hostname', 'd.os', 'd.retired_at']);
 
 export function ladderRepo(db: Kysely<Database>) {
   // Row locks exist on PostgreSQL only; SQLite has one writer anyway.
@@ -80,23 +150,29 @@ export function ladderRepo(db: Kysely<Database>) {
     /** Device facts joined with their ladder rows; on PostgreSQL locked for this transaction. */
     async load(ids: string[]): Promise<LadderDeviceRow[]> {
       const out: LadderDeviceRow[] = [];
-      for (const part of chunks(ids, CHUNK)) {
-        let q = db
-          .selectFrom('device_ladder as l')
-          .innerJoin('devices as d', 'd.id', 'l.device_id')
-          .selectAll('l')
-          .select(['d.status', 'd.last_seen_at', 'd.last_scanned_at', 'd.os_user', 'd.hostname', 'd.os', 'd.retired_at'])
-          .where('l.device_id', 'in', part);
+      for (const part of chunks(ids, IDS_PER_QUERY)) {
+        let q = withDevice(db).where('l.device_id', 'in', part);
         if (postgres) q = q.forUpdate('l');
         out.push(...((await q.execute()) as LadderDeviceRow[]));
       }
       return out;
     },
 
+    /**
+     * The due rows themselves, oldest first, through the next_at index, with their devices: the sweep's one read per
+     * batch (`due` and then `load` by id read the index and every row twice). On PostgreSQL locked, skipping rows
+     * another server process holds.
+     */
+    async loadDue(now: number, limit: number): Promise<LadderDeviceRow[]> {
+      let q = withDevice(db).where('l.next_at', '<=', now).orderBy('l.next_at').limit(limit);
+      if (postgres) q = q.forUpdate('l').skipLocked();
+      return (await q.execute()) as LadderDeviceRow[];
+    },
+
     /** The apps currently found per device (rule id and name, by name). */
     async rules(ids: string[]): Promise<Map<string, { ruleId: string; name: string }[]>> {
       const out = new Map<string, { ruleId: string; name: string }[]>();
-      for (const part of chunks(ids, CHUNK)) {
+      for (const part of chunks(ids, IDS_PER_QUERY)) {
         const rows = await db
           .selectFrom('device_apps')
           .select(['device_id', 'rule_id', 'name'])
@@ -133,7 +209,7 @@ export function ladderRepo(db: Kysely<Database>) {
       const byEmployee = new Map<string, Exemption[]>();
       const add = (m: Map<string, Exemption[]>, k: string, e: Exemption) => m.set(k, [...(m.get(k) ?? []), e]);
       const run = async (column: 'device_id' | 'employee', keys: string[]) => {
-        for (const part of chunks(keys, CHUNK)) {
+        for (const part of chunks(keys, IDS_PER_QUERY)) {
           const rows = await db
             .selectFrom('exemptions')
             .selectAll()
@@ -158,32 +234,8 @@ export function ladderRepo(db: Kysely<Database>) {
      * on the primary key is the portable multi-row UPDATE of SQLite and PostgreSQL; the rows were read (and on
      * PostgreSQL locked) by `load` in this transaction, so it only ever takes the update branch.
      */
-    async writeRows(rows: Insertable<DeviceLadderTable>[]): Promise<void> {
-      for (const part of chunks(rows, LADDER_ROWS_PER_STATEMENT))
-        await db
-          .insertInto('device_ladder')
-          .values(part)
-          .onConflict((oc) =>
-            oc.column('device_id').doUpdateSet((eb) => ({
-              employee: eb.ref('excluded.employee'),
-              step: eb.ref('excluded.step'),
-              reason: eb.ref('excluded.reason'),
-              deadline: eb.ref('excluded.deadline'),
-              failing_since: eb.ref('excluded.failing_since'),
-              warned_at: eb.ref('excluded.warned_at'),
-              reminded_at: eb.ref('excluded.reminded_at'),
-              reminders: eb.ref('excluded.reminders'),
-              blocked_at: eb.ref('excluded.blocked_at'),
-              cleared_at: eb.ref('excluded.cleared_at'),
-              stale_since: eb.ref('excluded.stale_since'),
-              unknown_since: eb.ref('excluded.unknown_since'),
-              exempt_until: eb.ref('excluded.exempt_until'),
-              next_at: eb.ref('excluded.next_at'),
-              changed_at: eb.ref('excluded.changed_at'),
-              why: eb.ref('excluded.why'),
-            })),
-          )
-          .execute();
+    async writeRows(rows: LadderWrite[]): Promise<void> {
+      await ladderUpsert.run(db, rows);
     },
 
     /** Makes every row due now (a new policy version can move any device's clock). */
@@ -251,24 +303,21 @@ export function ladderRepo(db: Kysely<Database>) {
 
     /** Many mails in few statements (the sweep queues one per step). */
     async enqueueMails(mails: { deviceId: string; employee: string | null; kind: MailKind; facts: unknown; now: number }[]) {
-      for (const part of chunks(mails, CHUNK))
-        await db
-          .insertInto('mail_outbox')
-          .values(
-            part.map((m) => ({
-              created_at: m.now,
-              device_id: m.deviceId,
-              employee: m.employee,
-              kind: m.kind,
-              facts: JSON.stringify(m.facts),
-              status: m.employee === null ? ('unmapped' as const) : ('pending' as const),
-              next_attempt_at: m.now,
-              last_error: m.employee === null ? 'no mail identity for this device’s user' : null,
-              sent_at: null,
-              message_id: null,
-            })),
-          )
-          .execute();
+      await mailInsert.run(
+        db,
+        mails.map((m) => ({
+          created_at: m.now,
+          device_id: m.deviceId,
+          employee: m.employee,
+          kind: m.kind,
+          facts: JSON.stringify(m.facts),
+          status: m.employee === null ? ('unmapped' as const) : ('pending' as const),
+          next_attempt_at: m.now,
+          last_error: m.employee === null ? 'no mail identity for this device’s user' : null,
+          sent_at: null,
+          message_id: null,
+        })),
+      );
     },
 
     async enqueueWebhook(employee: string, body: unknown, now: number) {

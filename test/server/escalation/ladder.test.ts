@@ -5,6 +5,7 @@ import {
   EMPTY_LADDER,
   evaluateLadder,
   ladderSettings,
+  ladderStateChanged,
   ladderView,
   type DeviceFacts,
   type Exemption,
@@ -359,5 +360,32 @@ describe('ladderView()', () => {
       blockAt: '2026-09-29T00:00:00.000Z',
       next: { step: 'overdue', at: '2026-09-15T00:00:00.000Z' },
     });
+  });
+});
+
+describe('ladderStateChanged (what makes the sweep write a changed row)', () => {
+  it('sees a change in every field but nextAt', () => {
+    const a: LadderRecord = { ...EMPTY_LADDER, step: 'overdue', reason: 'violation', deadline: 1, nextAt: 5 };
+    assert.equal(ladderStateChanged(a, { ...a }), false);
+    assert.equal(ladderStateChanged(a, { ...a, nextAt: 6 }), false, 'a later wake-up alone is no change');
+    const other: Record<keyof LadderRecord, unknown> = {
+      step: 'blocked',
+      reason: 'stale',
+      deadline: 2,
+      failingSince: 3,
+      warnedAt: 4,
+      remindedAt: 5,
+      reminders: 1,
+      blockedAt: 6,
+      clearedAt: 7,
+      staleSince: 8,
+      unknownSince: 9,
+      exemptUntil: 10,
+      nextAt: 11,
+    };
+    for (const k of Object.keys(other) as (keyof LadderRecord)[]) {
+      if (k === 'nextAt') continue;
+      assert.equal(ladderStateChanged(a, { ...a, [k]: other[k] } as LadderRecord), true, k);
+    }
   });
 });
