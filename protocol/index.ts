@@ -8,3 +8,4 @@ export * from './api.js';
 export * from './signing.js';
 export * from './ladder.js';
 export * from './issues.js';
+export * from './updates.js';

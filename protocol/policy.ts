@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { INT4_MAX, IsoDateTime, Localized, Slug } from './common.js';
 import { Matcher } from './matcher.js';
+import { UPDATE_CHANNEL_PATTERN } from './updates.js';
 
 /** An app the catalog does not know, described by the admin. */
 export const CustomApp = z.strictObject({
@@ -74,6 +75,35 @@ export type Escalation = z.infer<typeof Escalation>;
 /** What an absent optional escalation field means. */
 export const ESCALATION_DEFAULTS = { reminderEveryDays: 3, staleCountsAsViolation: true, unknownAfterHours: 24 } as const;
 
+/**
+/** An update channel: a folder of the server's update feed (protocol/updates.ts). */
+export const UpdateChannel = z.string().regex(UPDATE_CHANNEL_PATTERN, 'lower-case letters, digits and - (max 32)');
+
+/** A local time of day, 24 h: "22:00". */
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM (00:00–23:59)');
+
+/**
+ * Automatic updates by the machine service (agent/update/): check the server's feed on `channel` every
+ * `checkEveryHours`, download and verify at once, install only inside `installWindow` (local time of the laptop; `to`
+ * before `from` crosses midnight, e.g. 22:00–05:00). Absent or `enabled: false`: no automatic update, the deployment
+ * tool stays the update path. Agents older than this block refuse a policy that has it (strict schema): publish it once
+ * the fleet runs an agent that knows it (GET /api/v1/admin/updates lists the versions).
+ */
+export const UpdatePolicy = z.strictObject({
+  enabled: z.boolean(),
+  channel: UpdateChannel,
+  checkEveryHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30),
+  installWindow: z
+    .strictObject({ from: ClockTime, to: ClockTime })
+    .refine((w) => w.from !== w.to, 'from and to must differ (leave installWindow out to install at any time)')
+    .optional(),
+});
+export type UpdatePolicy = z.infer<typeof UpdatePolicy>;
+
 export const Policy = z.strictObject({
   schema: z.literal(1),
   /** Monotonic: an agent never accepts a version older than the one it has. */
@@ -112,6 +142,8 @@ export const Policy = z.strictObject({
       .max(7 * 1440),
   }),
   escalation: Escalation,
+  /** Optional, so policies written before it still parse; absent means no automatic update. */
+  updates: UpdatePolicy.optional(),
 });
 export type Policy = z.infer<typeof Policy>;
 

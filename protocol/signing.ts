@@ -75,3 +75,40 @@ export function policyEtag(signed: SignedPolicy): string {
   const hash = createHash('sha256').update(`${signed.keyId}\n${signed.payload}\n${signed.signature}`, 'utf8');
   return `"${hash.digest('base64url').slice(0, 32)}"`;
 }
+
+/**
+ * The update feed's index files (latest*.yml) are signed with the policy key when served (server/routes/updates.ts), so
+ * an agent runs an installer only when the server it trusts for policies named it: the sha512 inside the index binds
+ * the installer, and the signature binds the index — over plain HTTP or through a TLS-inspecting proxy alike.
+ */
+export const UPDATE_SIGNATURE_HEADER = 'x-appwacht-signature';
+
+/**
+ * What is signed: a fixed prefix (these bytes can never be taken for a policy, whose payload is JSON), the channel and
+ * the file name (one channel's or OS's index cannot stand in for another's), then the file's exact bytes.
+ */
+function updateIndexBytes(channel: string, file: string, bytes: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(`appwacht-update-index\n${channel}\n${file}\n`, 'utf8'), bytes]);
+}
+
+/** The header value: `<keyId>:<base64 signature>`. */
+export function signUpdateIndex(channel: string, file: string, bytes: Uint8Array, privateKey: KeyObject): string {
+  const keyId = keyIdOf(createPublicKey(privateKey));
+  return `${keyId}:${sign(null, updateIndexBytes(channel, file, bytes), privateKey).toString('base64')}`;
+}
+
+/** Throws SignatureError unless `header` is a valid signature of these bytes by the pinned key. */
+export function verifyUpdateIndex(
+  channel: string,
+  file: string,
+  bytes: Uint8Array,
+  header: string | null,
+  publicKey: KeyObject,
+): void {
+  const match = /^([0-9a-f]{16}):([A-Za-z0-9+/]{86}==)$/.exec(header ?? '');
+  if (!match) throw new SignatureError('BAD_SIGNATURE', `${file} came without a valid ${UPDATE_SIGNATURE_HEADER} header`);
+  if (match[1] !== keyIdOf(publicKey))
+    throw new SignatureError('KEY_MISMATCH', `${file} was signed with key ${match[1]}, this agent trusts ${keyIdOf(publicKey)}`);
+  if (!verify(null, updateIndexBytes(channel, file, bytes), publicKey, Buffer.from(match[2]!, 'base64')))
+    throw new SignatureError('BAD_SIGNATURE', `the signature of ${file} does not verify`);
+}

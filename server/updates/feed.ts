@@ -2,6 +2,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { UPDATE_CHANNEL_PATTERN, UPDATE_FILE_PATTERN, UPDATE_INDEX_OF } from '../../protocol/updates.js';
 
 /**
  * The update feed (issue 11): a folder the admin publishes releases into, `<data dir>/updates/<channel>/`, holding the
@@ -13,9 +14,9 @@ export function updatesDir(dataDir: string): string {
   return join(dataDir, 'updates');
 }
 
-/** Names the feed serves: one path segment, no leading dot (no "..", no hidden files), no separators or escapes. */
-const CHANNEL = /^[a-z0-9][a-z0-9-]{0,31}$/;
-const FILE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/;
+/** Names the feed serves (protocol/updates.ts): one path segment each. */
+const CHANNEL = UPDATE_CHANNEL_PATTERN;
+const FILE = UPDATE_FILE_PATTERN;
 const INDEX = /^latest(-linux|-mac)?\.yml$/;
 
 export interface FeedFile {
@@ -45,11 +46,10 @@ export interface ChannelRelease {
   problem?: string;
 }
 
-const OS_OF: Record<string, ChannelRelease['os']> = {
-  'latest.yml': 'windows',
-  'latest-linux.yml': 'linux',
-  'latest-mac.yml': 'macos',
-};
+const OS_OF = Object.fromEntries(Object.entries(UPDATE_INDEX_OF).map(([os, index]) => [index, os])) as Record<
+  string,
+  ChannelRelease['os']
+>;
 
 /** Every channel's published releases, read from the index files; a broken index is reported, never thrown. */
 export async function readFeed(dir: string): Promise<ChannelRelease[]> {
