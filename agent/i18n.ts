@@ -34,3 +34,8 @@ export function formatDate(iso: string, lang: Lang): string {
   const shifted = new Date(Date.parse(iso) + minutes * 60_000);
   return new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(shifted);
 }
+
+/** A moment as `appwacht status` shows it: date and time in the laptop's time zone. */
+export function formatDateTime(at: string | number, lang: Lang): string {
+  return new Date(at).toLocaleString(lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+}

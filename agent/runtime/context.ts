@@ -125,6 +125,19 @@ export async function openTurnOptions(
     };
   }
 
+  // Only the machine service updates: it alone may replace a per-machine install (the tray's user cannot). Its code is
+  // loaded when a step is due and the signed policy enables updates; every other turn pays nothing for it.
+  let update: TurnOptions['update'];
+  const { policyPublicKey } = config;
+  if (config.agentMode === 'machine' && server && transport && policyPublicKey) {
+    const wiring = { stateDir: config.stateDir, serverUrl: server.url, fetch: transport.fetch, policyPublicKey, log };
+    update = async (policy, signal) => {
+      if (!policy.updates?.enabled) return null;
+      const { machineUpdateStep } = await import('../update/service.js');
+      return machineUpdateStep(wiring, policy, signal);
+    };
+  }
+
   return {
     options: {
       log,
@@ -132,6 +145,7 @@ export async function openTurnOptions(
       policyClient,
       ...(server ? { server } : {}),
       ...(notify ? { notify } : {}),
+      ...(update ? { update } : {}),
       overrides,
       scan: (policy) => scan({ ...wiring.target, policy }),
     },

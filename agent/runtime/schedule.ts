@@ -25,6 +25,11 @@ export interface Schedule {
   nextRefreshAt: number | null;
   /** null without a server. */
   nextHeartbeatAt: number | null;
+  /**
+   * The machine service's update client (agent/update/): when it wants to run next; null or absent (a file written
+   * before it): not until a policy with an `updates` block arrives or a new run starts.
+   */
+  nextUpdateAt?: number | null;
   delivery: {
     /** Reports in the outbox, and committed reports not yet in it (state `pending`). */
     queued: number;
@@ -59,10 +64,11 @@ export function emptySchedule(now: Date = new Date()): Schedule {
   };
 }
 
-/** When the next turn is due: the earliest of scan, refresh, heartbeat and delivery. */
+/** When the next turn is due: the earliest of scan, refresh, heartbeat, delivery and update. */
 export function nextWake(s: Schedule): number {
   let at = s.nextScanAt;
-  for (const t of [s.nextRefreshAt, s.nextHeartbeatAt, s.delivery.nextAt]) if (t !== null && t < at) at = t;
+  for (const t of [s.nextRefreshAt, s.nextHeartbeatAt, s.delivery.nextAt, s.nextUpdateAt ?? null])
+    if (t !== null && t < at) at = t;
   return at;
 }
 
@@ -83,6 +89,7 @@ export function checkSchedule(v: unknown): { ok: true; schedule: Schedule } | { 
   if (!isTime(s.nextScanAt)) return bad('nextScanAt');
   if (!isOptTime(s.nextRefreshAt)) return bad('nextRefreshAt');
   if (!isOptTime(s.nextHeartbeatAt)) return bad('nextHeartbeatAt');
+  if (s.nextUpdateAt !== undefined && !isOptTime(s.nextUpdateAt)) return bad('nextUpdateAt');
   const d = s.delivery;
   if (
     typeof d !== 'object' ||

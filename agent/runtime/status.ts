@@ -4,6 +4,7 @@ import { holderAlive, type LockHolder } from '../state/lock.js';
 import type { RuntimeState } from './state.js';
 import { checkShownState } from './state-check.js';
 import { statePath } from '../state/names.js';
+import { readRecord, type UpdateRecord } from '../update/record.js';
 
 /** Queued report files as the outbox names them (`<seq>-<kind>-<reportId>.json`). */
 const OUTBOX_ENTRY = /^\d{12}-(change|heartbeat)-[0-9a-f-]{36}\.json$/;
@@ -17,6 +18,8 @@ export interface AgentStatus {
   stateProblem?: string;
   /** Reports waiting for delivery: files in the outbox plus those committed but not yet queued. */
   outbox: { queued: number; pending: number; readable: boolean };
+  /** The machine service's update client (update.json); undefined where it never ran. */
+  update?: UpdateRecord;
 }
 
 /**
@@ -67,6 +70,7 @@ export async function readAgentStatus(stateDir: string): Promise<AgentStatus> {
     readable = (err as NodeJS.ErrnoException).code === 'ENOENT';
   }
   const state = read.status === 'ok' ? read.state : undefined;
+  const update = await readRecord(stateDir);
   return {
     stateDir,
     running: alive ? { yes: true, pid: holder.pid, since: holder.startedAt } : { yes: false },
@@ -74,6 +78,7 @@ export async function readAgentStatus(stateDir: string): Promise<AgentStatus> {
     ...(read.status === 'unreadable' ? { stateProblem: read.reason } : {}),
     ...(read.status === 'missing' ? { stateProblem: 'missing' } : {}),
     outbox: { queued, pending: state?.pending.length ?? 0, readable },
+    ...(update ? { update } : {}),
   };
 }
 
@@ -103,5 +108,13 @@ export function statusJson(s: AgentStatus) {
     lastError: st?.lastError ?? null,
     agent: st?.agent ?? null,
     updatedAt: st?.updatedAt ?? null,
+    update: s.update
+      ? {
+          last: s.update.last,
+          lastCheck: s.update.lastCheck,
+          waiting: s.update.downloaded?.version ?? null,
+          installing: s.update.installing,
+        }
+      : null,
   };
 }

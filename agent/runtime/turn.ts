@@ -41,6 +41,11 @@ export interface TurnOptions {
   notify?: (evaluation: Evaluation, policy: Policy, now: Date) => Promise<unknown>;
   overrides?: IntervalOverrides;
   now?: () => Date;
+  /**
+   * The machine service's update client (context.ts wires it for `--system` only): run when due, returns when it wants
+   * to run next (null: not until another policy). It loads its code on demand, so turns without it stay as cheap.
+   */
+  update?: (policy: Policy, signal: AbortSignal) => Promise<number | null>;
 }
 
 export interface TurnInput {
@@ -80,6 +85,8 @@ const SCAN_RETRY_MS = 60_000;
  * (a process start, ~1 s of CPU) of its own. A tenth of the scan interval, at most a minute.
  */
 const DUE_SLACK_MS = 60_000;
+/** An update step that failed as a whole (not a failed check: the step records that itself) is tried again after this. */
+const UPDATE_RETRY_MS = 3_600_000;
 /** A notification helper still running at the end of a turn is given this long (the notifier gives up after 20 s). */
 const NOTIFY_GRACE_MS = 25_000;
 
@@ -122,6 +129,8 @@ class Turn {
   private policyNoted = false;
   private nextScanAt: number;
   private nextRefreshAt: number;
+  /** null: only at a new run or when another policy arrives (schedule.ts nextUpdateAt). */
+  private nextUpdateAt: number | null;
   private scanRequest: string | undefined;
   private trigger: string | undefined;
   private deliveryAttempt: number;
@@ -157,6 +166,8 @@ class Turn {
     // A new run scans and asks the server at once, as a restarted agent always did.
     this.nextScanAt = input.firstOfRun ? now : s.nextScanAt;
     this.nextRefreshAt = input.firstOfRun ? now : (s.nextRefreshAt ?? now);
+    // A new run (the service restarted, maybe by an installer) settles an install under way at once.
+    this.nextUpdateAt = input.firstOfRun ? now : (s.nextUpdateAt ?? null);
     this.deliveryAttempt = input.firstOfRun ? 0 : s.delivery.attempt;
     this.deliveryNextAt = input.firstOfRun ? null : s.delivery.nextAt;
     this.said = { ...s.said, unknownApps: [...s.said.unknownApps] };
@@ -212,6 +223,8 @@ class Turn {
       this.nextScanAt = this.now().getTime() + Math.min(this.intervals.scanMs, SCAN_RETRY_MS);
     }
     if (server && this.outbox && !this.signal.aborted) await this.deliver(server, this.outbox);
+    if (this.options.update && this.nextUpdateAt !== null && this.due(this.nextUpdateAt) && !this.signal.aborted)
+      await this.updateStep(this.options.update);
     if (this.notifying) await Promise.race([this.notifying, new Promise((r) => setTimeout(r, NOTIFY_GRACE_MS).unref())]);
     await this.saveState();
     return {
@@ -268,6 +281,7 @@ class Turn {
       nextScanAt: this.nextScanAt,
       nextRefreshAt: server ? this.nextRefreshAt : null,
       nextHeartbeatAt: Number.isFinite(heartbeat) ? heartbeat : null,
+      ...(this.options.update ? { nextUpdateAt: this.nextUpdateAt } : {}),
       delivery: {
         queued,
         pending: this.state.pending.length,
@@ -300,6 +314,8 @@ class Turn {
     this.announcePolicy(inForce);
     // Another policy may judge the same machine differently: evaluate now, not at the next interval.
     if (changed && hadPolicy) this.scanRequest ??= 'policy changed';
+    // … and may change the update settings.
+    if (changed) this.nextUpdateAt = this.now().getTime();
   }
 
   /** What `appwacht status` shows of the policy: which one is in force, and how the last refresh went. */
@@ -468,6 +484,17 @@ class Turn {
   private noteDelivered(report: Report, ack: ReportAck): void {
     this.state.lastDelivery = { reportId: report.reportId, at: this.now().toISOString(), stored: ack.stored };
     this.state.lastDeliveryError = null;
+  }
+
+  // ── updates ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+  private async updateStep(update: NonNullable<TurnOptions['update']>): Promise<void> {
+    try {
+      this.nextUpdateAt = await update(this.inForce.policy, this.signal);
+    } catch (err) {
+      this.stepFailed('update', err);
+      this.nextUpdateAt = this.now().getTime() + UPDATE_RETRY_MS;
+    }
   }
 
   // ── scanning ────────────────────────────────────────────────────────────────────────────────────────────────────

@@ -26,6 +26,10 @@ export const STATE_FILES = {
   lastDelivered: 'last-report.json',
   /** Where the server's last report answer put the device on the escalation ladder (report/last-delivered.ts). */
   ladder: 'ladder.json',
+  /** The update client's record: last check, waiting download, install under way, last event (update/record.ts). */
+  update: 'update.json',
+  /** Installers downloaded and verified, the install helper's result and log (update/step.ts; machine service only). */
+  updates: 'updates',
   /** Queued reports, one file each, and `rejected/` for those the server refused (outbox/outbox.ts). */
   outbox: 'outbox',
 } as const;

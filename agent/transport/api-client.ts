@@ -60,7 +60,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 }
 
 /** The first line of what went wrong at the network level: undici wraps the real cause in "fetch failed". */
-function networkReason(err: unknown, timeoutMs: number): string {
+export function networkReason(err: unknown, timeoutMs: number): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError') return `no complete answer within ${Math.round(timeoutMs / 1000)} s`;
   if (e?.name === 'AbortError') return 'the call was aborted';
@@ -70,8 +70,13 @@ function networkReason(err: unknown, timeoutMs: number): string {
   return e?.message ?? String(err);
 }
 
-async function readBody(response: Response, maxBytes: number, what: string): Promise<string> {
-  if (!response.body) return '';
+export async function readBody(response: Response, maxBytes: number, what: string): Promise<string> {
+  return (await readBodyBytes(response, maxBytes, what)).toString('utf8');
+}
+
+/** The body's exact bytes (what a signature covers), refused past `maxBytes` without reading further. */
+export async function readBodyBytes(response: Response, maxBytes: number, what: string): Promise<Buffer> {
+  if (!response.body) return Buffer.alloc(0);
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -85,7 +90,7 @@ async function readBody(response: Response, maxBytes: number, what: string): Pro
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parseJson<T>(text: string, schema: z.ZodType<T>, what: string, status: number): T {

@@ -28,6 +28,11 @@ export function archOfName(name: string): string | undefined {
   return m ? ARCH_OF[m[1]!.toLowerCase()] : undefined;
 }
 
+/** The kind of an installer by its name, among the kinds this machine takes. */
+export function installerKindOf(name: string, kinds: readonly InstallerKind[]): InstallerKind | undefined {
+  return kinds.find((k) => name.toLowerCase().endsWith(EXTENSION[k]));
+}
+
 export interface UpdatePlatform {
   /** `process.arch`. */
   arch: string;
@@ -38,7 +43,7 @@ export interface UpdatePlatform {
 /** The installer of an index for this machine: the first kind that has one, a file naming this arch before one naming none. */
 export function pickInstaller(files: readonly IndexedFile[], platform: UpdatePlatform): IndexedFile | undefined {
   for (const kind of platform.kinds) {
-    const ofKind = files.filter((f) => f.name.toLowerCase().endsWith(EXTENSION[kind]));
+    const ofKind = files.filter((f) => installerKindOf(f.name, [kind]) === kind);
     const fits = ofKind.filter((f) => archOfName(f.name) === platform.arch);
     const any = ofKind.filter((f) => archOfName(f.name) === undefined);
     const file = fits[0] ?? any[0];
@@ -133,6 +138,13 @@ export function decideUpdate(f: UpdateFacts): UpdateDecision {
   const order = compareSemVer(offered, current);
   if (order === 0) return { action: 'nothing', reason: 'up-to-date', nextCheckAt };
   if (order < 0) return { action: 'nothing', reason: 'downgrade', detail: f.index.version, nextCheckAt };
+  if (f.platform.kinds.length === 0)
+    return {
+      action: 'nothing',
+      reason: 'no-installer',
+      detail: 'this agent was not installed from a package, so no installer can replace it',
+      nextCheckAt,
+    };
   const file = pickInstaller(f.index.files, f.platform);
   if (!file) {
     const seen = [...f.index.files.map((x) => x.name), ...f.index.refused.map((x) => `${x.url} (${x.reason})`)];
@@ -140,7 +152,7 @@ export function decideUpdate(f: UpdateFacts): UpdateDecision {
       action: 'nothing',
       reason: 'no-installer',
       detail:
-        `wanted ${f.platform.kinds.map((k) => EXTENSION[k]).join(' or ') || 'none'} for ${f.platform.arch}; the index lists ${seen.join(', ') || 'nothing'}`.slice(
+        `wanted ${f.platform.kinds.map((k) => EXTENSION[k]).join(' or ')} for ${f.platform.arch}; the index lists ${seen.join(', ') || 'nothing'}`.slice(
           0,
           500,
         ),

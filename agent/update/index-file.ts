@@ -1,7 +1,7 @@
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { UPDATE_FILE_PATTERN, describeIssues } from '../../protocol/index.js';
 import { AppwachtError } from '../errors.js';
+import { parseYaml } from '../lazy-yaml.js';
 
 /** An update index that cannot be used: not YAML, not the format, no usable file. */
 export class UpdateIndexError extends AppwachtError {}
@@ -48,7 +48,7 @@ export function parseUpdateIndex(text: string): UpdateIndex {
   let value: unknown;
   try {
     // maxAliasCount bounds alias expansion ("billion laughs"); the text itself is size-capped by the download.
-    value = parse(text, { maxAliasCount: 50 });
+    value = parseYaml(text, { maxAliasCount: 50 });
   } catch (err) {
     throw new UpdateIndexError('UPDATE_INDEX_INVALID', `the update index is not YAML: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -1,15 +1,15 @@
 import type { Lang } from '../../../protocol/index.js';
 import { resolveConfig, type EffectiveConfig, type ResolveOptions } from '../../config/resolve.js';
-import { formatDate } from '../../i18n.js';
+import { formatDate, formatDateTime } from '../../i18n.js';
 import { describeGap, EMPLOYEE_HINT } from '../../policy/coverage-texts.js';
 import { readAgentStatus, statusJson, type AgentStatus } from '../../runtime/status.js';
 import { MODE_TEXTS, runsElevated } from '../../service/machine-mode.js';
 import { UsageError } from '../../errors.js';
 import type { Problem, RuntimeState } from '../../runtime/state.js';
+import { describeUpdate } from '../../update/texts.js';
 import { ExitCode, stringOption, type Command } from '../command.js';
 
-const when = (iso: string, lang: Lang) =>
-  new Date(iso).toLocaleString(lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+const when = formatDateTime;
 
 const T = {
   title: { de: 'Appwacht – Status', en: 'Appwacht – status' },
@@ -98,6 +98,7 @@ const T = {
     en: (p: Problem) => `Delivery failed ${when(p.at, 'en')}: ${p.message}`,
   },
   lastError: { de: 'Letzter Fehler', en: 'Last error' },
+  update: { de: 'Aktualisierung', en: 'Update' },
   none: { de: 'keiner', en: 'none' },
 } as const;
 
@@ -179,6 +180,7 @@ export function formatStatus(s: AgentStatus, lang: Lang, explain: ExplainApp): s
     lines.push(label(T.reports[lang]) + parts.join('; '));
     if (st.lastDeliveryError) lines.push(' '.repeat(label('').length) + T.deliveryFailed[lang](st.lastDeliveryError));
   }
+  if (s.update?.last) lines.push(label(T.update[lang]) + describeUpdate(s.update.last, lang));
   const e = st.lastError;
   lines.push(label(T.lastError[lang]) + (e ? `${when(e.at, lang)} – ${e.code}: ${e.message}` : T.none[lang]));
   return lines.join('\n') + '\n';

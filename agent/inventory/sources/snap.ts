@@ -1,17 +1,9 @@
-import { createRequire } from 'node:module';
-import type { parse as YamlParse } from 'yaml';
 import { z } from 'zod';
+import { parseYaml } from '../../lazy-yaml.js';
 import type { InstalledApp, InventorySource } from '../types.js';
 import { parseDesktopEntry } from './desktop-entry-parse.js';
 import { MAX_SMALL_FILE, NOT_PRESENT, NotPresent, Problems, RawTextFile, validateRaw } from './raw.js';
 import { describeFsProblem, isMissing, mapLimit, RootFs } from './rootfs.js';
-
-// Loaded on first use: most machines have no snaps, and the YAML parser costs ~3 MB resident in the background agent.
-let yaml: { parse: typeof YamlParse } | undefined;
-function parseYaml(text: string, options: { maxAliasCount: number }): unknown {
-  yaml ??= createRequire(import.meta.url)('yaml') as { parse: typeof YamlParse };
-  return yaml.parse(text, options);
-}
 
 /**
  * Snaps, read without the snap tool:
