@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { publicKeyFromBase64, UPDATE_SIGNATURE_HEADER, verifyUpdateIndex } from '../../protocol/index.js';
 import { bearer, createTestApp } from './helpers.js';
 
 async function publish(dataDir: string, channel: string, files: Record<string, string | Buffer>) {
@@ -44,6 +45,29 @@ describe('update feed', () => {
       const bytes = Buffer.from(await file.arrayBuffer());
       assert.equal(createHash('sha512').update(bytes).digest('base64'), info.sha512);
       assert.equal(file.headers.get('content-length'), String(installer.length));
+      // The index is signed with the policy key (what the machine agent's update client requires); installers are not.
+      const indexBytes = Buffer.from(await (await fetch(`${base}/latest.yml`)).arrayBuffer());
+      const signed = await fetch(`${base}/latest.yml`);
+      verifyUpdateIndex(
+        'stable',
+        'latest.yml',
+        indexBytes,
+        signed.headers.get(UPDATE_SIGNATURE_HEADER),
+        publicKeyFromBase64(t.secrets.publicKey),
+      );
+      assert.throws(
+        () =>
+          verifyUpdateIndex(
+            'beta',
+            'latest.yml',
+            indexBytes,
+            signed.headers.get(UPDATE_SIGNATURE_HEADER),
+            publicKeyFromBase64(t.secrets.publicKey),
+          ),
+        /does not verify/,
+        'bound to its channel',
+      );
+      assert.equal(file.headers.get(UPDATE_SIGNATURE_HEADER), null);
     } finally {
       await t.close();
     }
