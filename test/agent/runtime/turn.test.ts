@@ -16,9 +16,9 @@ import { createPolicyClient } from '../../../agent/policy/client.js';
 import { evaluate } from '../../../agent/policy/evaluate.js';
 import { createFilePolicyStore } from '../../../agent/policy/store.js';
 import type { ScanResult } from '../../../agent/scan.js';
-import { emptySchedule } from '../../../agent/runtime/schedule.js';
+import { emptySchedule, nextWake } from '../../../agent/runtime/schedule.js';
 import { RuntimeStateStore } from '../../../agent/runtime/state.js';
-import { TurnRunner, type TurnInput } from '../../../agent/runtime/turn.js';
+import { TurnRunner, type TurnInput, type TurnOptions } from '../../../agent/runtime/turn.js';
 import { watchedProcessNames } from '../../../agent/runtime/watch-list.js';
 
 let tmp: string;
@@ -29,7 +29,7 @@ after(() => rm(tmp, { recursive: true, force: true }));
 
 let n = 0;
 /** A turn runner on a fresh state folder; `machine.processes` is what the next scan finds running. */
-async function harness() {
+async function harness(update?: TurnOptions['update']) {
   const stateDir = join(tmp, `t${n++}`);
   await mkdir(stateDir);
   const log = memoryLogger('debug');
@@ -53,6 +53,7 @@ async function harness() {
     store,
     policyClient: createPolicyClient({ store: createFilePolicyStore(stateDir), log }),
     scan,
+    ...(update ? { update } : {}),
   });
   const signal = new AbortController().signal;
   const turn = (over: Partial<TurnInput> = {}) =>
@@ -131,5 +132,44 @@ describe('a turn in local mode', () => {
     assert.equal(c.stateSaved, true);
     assert.equal(h.said('agent state file written again').length, 1);
     assert.equal(c.schedule.said.stateFile, undefined);
+  });
+});
+
+describe('the update step in a turn (machine service only: context.ts wires it)', () => {
+  it('runs at the first turn of a run, then when its time in the schedule is due; null parks it', async () => {
+    const calls: number[] = [];
+    let answer: number | null = Date.now() + 3_600_000;
+    const h = await harness(async () => {
+      calls.push(Date.now());
+      return answer;
+    });
+    const first = await h.turn({ firstOfRun: true, announcePending: true });
+    assert.equal(calls.length, 1, 'a new run settles an install under way at once');
+    assert.equal(first.schedule.nextUpdateAt, answer);
+    assert.ok(nextWake(first.schedule) <= answer!, 'the supervisor wakes for it');
+    await h.turn({ schedule: first.schedule });
+    assert.equal(calls.length, 1, 'not before its time');
+    answer = null;
+    const due = await h.turn({ schedule: { ...first.schedule, nextUpdateAt: Date.now() - 1 } });
+    assert.equal(calls.length, 2);
+    assert.equal(due.schedule.nextUpdateAt, null);
+    await h.turn({ schedule: due.schedule });
+    assert.equal(calls.length, 2, 'parked until a new run or another policy');
+  });
+
+  it('a step that throws is said, and tried again in an hour; the turn still ends', async () => {
+    const h = await harness(async () => {
+      throw new Error('disk gone');
+    });
+    const result = await h.turn({ firstOfRun: true });
+    assert.equal(h.said('update turn failed; the loop goes on').length, 1);
+    assert.ok(result.schedule.nextUpdateAt! > Date.now() + 3_500_000);
+    assert.equal(result.stateSaved, true);
+  });
+
+  it('without it (user mode, the tray) the schedule has no update time at all', async () => {
+    const h = await harness();
+    const result = await h.turn({ firstOfRun: true });
+    assert.equal('nextUpdateAt' in result.schedule, false);
   });
 });

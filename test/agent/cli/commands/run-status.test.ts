@@ -107,6 +107,37 @@ describe('appwacht status', () => {
     assert.equal((s.compliance as { status: string }).status, 'violation');
   });
 
+  it("shows the update client's last event (machine service) in German and English, and as JSON", async () => {
+    const d = await stateDirWith('update', sampleState());
+    const record = {
+      format: 'appwacht-update',
+      version: 1,
+      lastCheck: { at: Date.parse('2026-11-20T16:00:00Z'), ok: false },
+      downloaded: null,
+      installing: null,
+      installedVersion: null,
+      attempts: null,
+      last: {
+        what: 'failed',
+        at: Date.parse('2026-11-20T16:00:00Z'),
+        version: '0.3.0',
+        stage: 'download',
+        code: 'SHA512_MISMATCH',
+        reason: 'appwacht_0.3.0_amd64.deb: sha512 … is not the index’s …',
+      },
+    };
+    await writeFile(join(d, STATE_FILES.update), JSON.stringify(record));
+    const de = await runCli(['status', '--lang', 'de'], env(d));
+    assert.match(de.stdout, /Aktualisierung:\s+Update auf 0\.3\.0 fehlgeschlagen beim Herunterladen \(.*\) – SHA512_MISMATCH/);
+    const en = await runCli(['status', '--lang', 'en'], env(d));
+    assert.match(en.stdout, /Update:\s+update to 0\.3\.0 failed downloading \(.*\) – SHA512_MISMATCH/);
+    const json = JSON.parse((await runCli(['status', '--json'], env(d))).stdout) as { update: { last: { code: string } } };
+    assert.equal(json.update.last.code, 'SHA512_MISMATCH');
+    // A damaged record is no record: status says nothing about updates rather than something wrong.
+    await writeFile(join(d, STATE_FILES.update), '{"format":"appwacht-update","version":1,"last":7}');
+    assert.doesNotMatch((await runCli(['status', '--lang', 'en'], env(d))).stdout, /Update:/);
+  });
+
   it('explains a multi-service container next to its finding, in German and English', async () => {
     const s = sampleState({
       lastScan: {
