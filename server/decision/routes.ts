@@ -33,8 +33,16 @@ function requireToken(expected: string) {
   };
 }
 
-/** Dovecot sends whatever auth_policy_request_attributes names; only `login` matters here, the rest is ignored. */
-const DovecotRequest = z.looseObject({ login: z.string().max(512).optional() });
+/**
+ * Dovecot sends whatever auth_policy_request_attributes names; only `login` matters here, the rest is ignored. No
+ * usable login (not a string, empty, over 512 characters, a body that is no object): undefined, the admin's error
+ * answer. Checked by hand, not by zod, on this per-login path.
+ */
+function dovecotLogin(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const login = (body as { login?: unknown }).login;
+  return typeof login === 'string' && login.length > 0 && login.length <= 512 ? login : undefined;
+}
 
 /** The user of a Basic Authorization header, or null. */
 export function basicUser(header: string | undefined): string | null {
@@ -94,9 +102,8 @@ export function decisionRoutes(ctx: AppContext, decider: Decider, tokens: Decisi
       },
       async (req, reply) => {
         if (req.query.command === 'report') return sendJson(reply, DOVECOT_ALLOW);
-        const parsed = DovecotRequest.safeParse(req.body);
-        const login = parsed.success ? parsed.data.login : undefined;
-        const d = login === undefined || login === '' ? decider.onError() : await decider.decide(login);
+        const login = dovecotLogin(req.body);
+        const d = login === undefined ? decider.onError() : await decider.decide(login);
         if (d.reason === 'error') {
           req.log.warn({ login: login?.slice(0, 100) }, 'dovecot policy: no decision possible');
           count.dovecot.error.inc();
