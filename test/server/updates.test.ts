@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { publicKeyFromBase64, UPDATE_SIGNATURE_HEADER, verifyUpdateIndex } from '../../protocol/index.js';
+import { Policy, publicKeyFromBase64, UPDATE_SIGNATURE_HEADER, verifyPayload, verifyUpdateIndex } from '../../protocol/index.js';
 import { bearer, createTestApp } from './helpers.js';
 
 async function publish(dataDir: string, channel: string, files: Record<string, string | Buffer>) {
@@ -129,6 +129,45 @@ describe('update feed', () => {
       ]);
       const anonymous = await t.app.inject({ method: 'GET', url: '/api/v1/admin/updates' });
       assert.equal(anonymous.statusCode, 401);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('the policy editor accepts an updates block and signs it for the agents; a bad one is refused with 400', async () => {
+    const t = await createTestApp('sqlite');
+    try {
+      const headers = bearer(await t.adminToken());
+      const current = (await t.app.inject({ method: 'GET', url: '/api/v1/admin/policies/1', headers })).json() as {
+        policy: Record<string, unknown>;
+      };
+      const { version: _v, issuedAt: _i, expiresAt: _e, ...draft } = current.policy;
+      const updates = { enabled: true, channel: 'stable', checkEveryHours: 6, installWindow: { from: '22:00', to: '05:00' } };
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/admin/policies',
+        headers,
+        payload: { ...draft, updates },
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const payload = verifyPayload(created.json().signed, publicKeyFromBase64(t.secrets.publicKey));
+      assert.deepEqual(Policy.parse(JSON.parse(payload)).updates, updates);
+      for (const bad of [
+        { ...updates, channel: '../stable' },
+        { ...updates, channel: 'Stable' },
+        { ...updates, checkEveryHours: 0 },
+        { ...updates, installWindow: { from: '22:00', to: '22:00' } },
+        { ...updates, installWindow: { from: '24:00', to: '05:00' } },
+        { ...updates, url: 'https://elsewhere.example/' },
+      ]) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/admin/policies',
+          headers,
+          payload: { ...draft, updates: bad },
+        });
+        assert.equal(res.statusCode, 400, JSON.stringify(bad));
+      }
     } finally {
       await t.close();
     }
