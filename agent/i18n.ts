@@ -24,6 +24,22 @@ export function detectLang(
 /** A text in both languages; functions for texts with values in them. */
 export type Text<A extends unknown[] = []> = { de: (...args: A) => string; en: (...args: A) => string };
 
+const MONTHS_EN_GB = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sept', 'Oct', 'Nov', 'Dec'];
+const two = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * A moment as `appwacht status` shows it: date and time in the laptop's time zone, as Intl's medium style writes them
+ * ("20.11.2026, 17:00:00", "20 Nov 2026, 17:00:00"), but without Intl: its first use maps ICU's locale data, ~20 ms of CPU and 8 MiB for `appwacht status`, which shows a few
+ * times and nothing else (BENCHMARKS.md, "Start-up", third pass). test/agent/i18n.test.ts holds it against Intl.
+ */
+export function formatDateTime(moment: Date | string | number, lang: Lang, seconds = true): string {
+  const at = new Date(moment);
+  const time = `${two(at.getHours())}:${two(at.getMinutes())}${seconds ? `:${two(at.getSeconds())}` : ''}`;
+  return lang === 'de'
+    ? `${two(at.getDate())}.${two(at.getMonth() + 1)}.${at.getFullYear()}, ${time}`
+    : `${at.getDate()} ${MONTHS_EN_GB[at.getMonth()]} ${at.getFullYear()}, ${time}`;
+}
+
 /**
  * A deadline is a date in the organisation's time zone, written with its offset (…T00:00:00+02:00):
  * it is shown in that offset, so "15 September" reads the same on a laptop set to UTC.
@@ -33,9 +49,4 @@ export function formatDate(iso: string, lang: Lang): string {
   const minutes = offset ? (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) : 0;
   const shifted = new Date(Date.parse(iso) + minutes * 60_000);
   return new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(shifted);
-}
-
-/** A moment as `appwacht status` shows it: date and time in the laptop's time zone. */
-export function formatDateTime(at: string | number, lang: Lang): string {
-  return new Date(at).toLocaleString(lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { publicKeyFromBase64, type Lang, type Policy } from '../../protocol/index.js';
 import { describeError } from '../errors.js';
+import { formatDateTime } from '../i18n.js';
 import { loadDefaultPolicy } from '../policy/default-policy.js';
 import { isExpired, openSignedPolicy } from '../policy/signed.js';
 import { CachedPolicy } from '../policy/store.js';
@@ -48,7 +49,7 @@ export async function policyAtHand(input: {
 export function describePolicyAtHand(p: PolicyAtHand, lang: Lang): string {
   const de = lang === 'de';
   if (p.origin === 'cache') {
-    const at = new Date(p.receivedAt).toLocaleString(de ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+    const at = formatDateTime(p.receivedAt, lang, false);
     const base = de
       ? `zuletzt vom Server erhalten ${at}, ohne Netzzugriff geprüft`
       : `last received from the server ${at}, checked offline`;

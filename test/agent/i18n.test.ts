@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { detectLang } from '../../agent/i18n.js';
+import { detectLang, formatDateTime } from '../../agent/i18n.js';
 
 describe('detectLang()', () => {
   const cases: [string, string | undefined, NodeJS.ProcessEnv, NodeJS.Platform, 'de' | 'en'][] = [
@@ -29,5 +29,23 @@ describe('detectLang()', () => {
     } finally {
       (Intl as { DateTimeFormat: unknown }).DateTimeFormat = original;
     }
+  });
+});
+
+describe('formatDateTime()', () => {
+  it('writes what Intl writes in the medium style (de-DE, en-GB), every month, with and without seconds', () => {
+    for (let month = 0; month < 12; month++)
+      for (const [day, hour] of [
+        [1, 0],
+        [9, 7],
+        [28, 23],
+      ] as const) {
+        const at = new Date(2026, month, day, hour, 3, 9);
+        for (const lang of ['de', 'en'] as const) {
+          const locale = lang === 'de' ? 'de-DE' : 'en-GB';
+          assert.equal(formatDateTime(at, lang), at.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'medium' }));
+          assert.equal(formatDateTime(at, lang, false), at.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'short' }));
+        }
+      }
   });
 });
