@@ -29,11 +29,13 @@ const two = (n: number) => String(n).padStart(2, '0');
 
 /**
  * A moment as `appwacht status` shows it: date and time in the laptop's time zone, as Intl's medium style writes them
- * ("20.11.2026, 17:00:00", "20 Nov 2026, 17:00:00"), but without Intl: its first use maps ICU's locale data, ~20 ms of CPU and 8 MiB for `appwacht status`, which shows a few
- * times and nothing else (BENCHMARKS.md, "Start-up", third pass). test/agent/i18n.test.ts holds it against Intl.
+ * ("20.11.2026, 17:00:00", "20 Nov 2026, 17:00:00"), but without Intl: its first use maps ICU's locale data, ~20 ms of
+ * CPU and 8 MiB for a status that shows a few times (BENCHMARKS.md, "Start-up", third pass). test/agent/i18n.test.ts
+ * holds it against Intl. A time that does not parse is shown as written.
  */
 export function formatDateTime(moment: Date | string | number, lang: Lang, seconds = true): string {
   const at = new Date(moment);
+  if (Number.isNaN(at.getTime())) return String(moment);
   const time = `${two(at.getHours())}:${two(at.getMinutes())}${seconds ? `:${two(at.getSeconds())}` : ''}`;
   return lang === 'de'
     ? `${two(at.getDate())}.${two(at.getMonth() + 1)}.${at.getFullYear()}, ${time}`

@@ -48,4 +48,11 @@ describe('formatDateTime()', () => {
         }
       }
   });
+
+  it('takes ISO strings and epoch numbers too, and shows a time that does not parse as written', () => {
+    const at = new Date(2026, 10, 20, 17, 0, 0);
+    assert.equal(formatDateTime(at.toISOString(), 'de'), formatDateTime(at, 'de'));
+    assert.equal(formatDateTime(at.getTime(), 'en'), formatDateTime(at, 'en'));
+    assert.equal(formatDateTime('yesterday-ish', 'en'), 'yesterday-ish');
+  });
 });
