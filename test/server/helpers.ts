@@ -177,24 +177,40 @@ export async function createTestApp(
 }
 
 /**
- * `it()` with a fresh app on `dialect`, closed afterwards; on PostgreSQL the test skips (saying why) when no server is
- * reachable. One copy of the per-dialect scaffold the route tests share.
+ * `it()` with a fresh fixture on `dialect`, closed afterwards; on PostgreSQL the test skips (saying why) when no server
+ * is reachable. One copy of the per-dialect scaffold the tests share.
  */
-export function appTest(dialect: DialectName) {
-  return (name: string, fn: (t: TestApp) => Promise<void>) =>
+function freshTest<T>(dialect: DialectName, open: () => Promise<T>, close: (t: T) => Promise<void>) {
+  return (name: string, fn: (t: T) => Promise<void>) =>
     it(name, async (ctx) => {
       if (dialect === 'postgres') {
         const why = await postgresUnavailable();
         if (why) return ctx.skip(why);
       }
-      const t = await createTestApp(dialect);
+      const t = await open();
       try {
         await fn(t);
       } finally {
-        await t.close();
+        await close(t);
       }
     });
 }
+
+/** A fresh app (with these environment variables). */
+export const appTest = (dialect: DialectName, env: Record<string, string> = {}) =>
+  freshTest(
+    dialect,
+    () => createTestApp(dialect, env),
+    (t) => t.close(),
+  );
+
+/** A fresh migrated database. */
+export const dbTest = (dialect: DialectName) =>
+  freshTest(
+    dialect,
+    () => createTestDb(dialect),
+    (t) => t.cleanup(),
+  );
 
 export function machineId(seed: string): string {
   return createHash('sha256').update(seed).digest('hex');

@@ -10,7 +10,7 @@ import { sql, type Kysely } from 'kysely';
 import { openDatabase } from '../../../server/db/connect.js';
 import type { Database } from '../../../server/db/schema.js';
 import { unsyncedTransaction } from '../../../server/db/unsynced-commit.js';
-import { createTestDb, DIALECTS, postgresUnavailable, tempDir } from '../helpers.js';
+import { dbTest, DIALECTS, tempDir } from '../helpers.js';
 
 const level = async (db: Kysely<Database>) =>
   Number((await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0]!.synchronous);
@@ -78,26 +78,17 @@ describe('unsyncedTransaction on SQLite', () => {
 
 for (const dialect of DIALECTS) {
   describe(`unsyncedTransaction on ${dialect} (migrated schema)`, () => {
-    it('commits, and rolls back on failure', async (ctx) => {
-      if (dialect === 'postgres') {
-        const why = await postgresUnavailable();
-        if (why) return ctx.skip(why);
-      }
-      const t = await createTestDb(dialect);
-      try {
-        const db = t.handle.db;
-        await unsyncedTransaction(db, (trx) => trx.insertInto('escalation_meta').values({ key: 'k', value: 'v' }).execute());
-        await assert.rejects(
-          unsyncedTransaction(db, async (trx) => {
-            await trx.insertInto('escalation_meta').values({ key: 'x', value: 'y' }).execute();
-            throw new Error('boom');
-          }),
-        );
-        assert.equal(await metaValue(db, 'k'), 'v');
-        assert.equal(await metaValue(db, 'x'), null);
-      } finally {
-        await t.cleanup();
-      }
+    dbTest(dialect)('commits, and rolls back on failure', async (t) => {
+      const db = t.handle.db;
+      await unsyncedTransaction(db, (trx) => trx.insertInto('escalation_meta').values({ key: 'k', value: 'v' }).execute());
+      await assert.rejects(
+        unsyncedTransaction(db, async (trx) => {
+          await trx.insertInto('escalation_meta').values({ key: 'x', value: 'y' }).execute();
+          throw new Error('boom');
+        }),
+      );
+      assert.equal(await metaValue(db, 'k'), 'v');
+      assert.equal(await metaValue(db, 'x'), null);
     });
   });
 }

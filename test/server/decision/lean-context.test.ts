@@ -4,25 +4,11 @@
  * What they answer, and that the generic routes keep their hooks, on both dialects.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { loadOrCreateDecisionTokens } from '../../../server/decision/tokens.js';
-import type { DialectName } from '../../../server/db/connect.js';
-import { createTestApp, DIALECTS, postgresUnavailable, type TestApp } from '../helpers.js';
+import { appTest, DIALECTS, type TestApp } from '../helpers.js';
 
 const ENV = { APPWACHT_EMPLOYEE_MAIL_TEMPLATE: '{user}@stadt.example' };
-
-/** `it()` with a fresh app that maps OS users to `<user>@stadt.example`; skips on PostgreSQL when none is reachable. */
-const appTest = (dialect: DialectName) => (name: string, fn: (t: TestApp) => Promise<void>) =>
-  it(name, async (ctx) => {
-    const why = dialect === 'postgres' ? await postgresUnavailable() : null;
-    if (why) return ctx.skip(why);
-    const t = await createTestApp(dialect, ENV);
-    try {
-      await fn(t);
-    } finally {
-      await t.close();
-    }
-  });
 
 const basic = (user: string) => `Basic ${Buffer.from(`${user}:secret`).toString('base64')}`;
 
@@ -43,7 +29,7 @@ const metric = (text: string, prefix: string) =>
 
 for (const dialect of DIALECTS) {
   describe(`decision endpoints in their own context on ${dialect}`, () => {
-    const test = appTest(dialect);
+    const test = appTest(dialect, ENV);
 
     test('Dovecot gets the exact JSON bytes; decisions are counted, not put in the latency histogram', async (t) => {
       await blockBen(t);
