@@ -40,17 +40,28 @@ export async function launchInstall(
   const helper = [process.execPath, '-e', HELPER, files.result, files.log, command.file, ...command.args];
   const env = command.env ?? {};
   const argv = outside ? await outside(helper, env) : helper;
+  const wrapped = argv[0] !== helper[0];
   const child = spawn(argv[0]!, argv.slice(1), {
-    detached: true,
-    stdio: 'ignore',
+    // The helper itself is detached (its own session: a stop of the service's process group does not reach it); a
+    // wrapper such as systemd-run returns once its unit runs, and is waited for so that a refusal is seen now.
+    detached: !wrapped,
+    stdio: wrapped ? ['ignore', 'ignore', 'pipe'] : 'ignore',
     windowsHide: true,
     env: { ...process.env, ...env },
   });
+  const failed = (message: string, cause?: unknown) =>
+    new UpdateError('INSTALL_FAILED', `the installer could not be started: ${message}`, { cause });
   await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (err) =>
-      reject(new UpdateError('INSTALL_FAILED', `the installer could not be started: ${err.message}`, { cause: err })),
-    );
+    child.once('error', (err) => reject(failed(err.message, err)));
+    if (!wrapped) return void child.once('spawn', resolve);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-300)));
+    const timer = setTimeout(() => child.kill(), 30_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(failed(`${argv[0]} exited with ${code}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+    });
   });
   child.unref();
 }

@@ -289,6 +289,30 @@ describe('update client against the real server', () => {
     assert.equal(await s.ran(), false);
   });
 
+  it('a wrapper that starts the helper elsewhere (as systemd-run does) is waited for; one that refuses fails the install', async () => {
+    await publish(t.dataDir, 'stable', indexYaml('0.3.0', [entry(NAME, installer)]), { [NAME]: installer });
+    const s = await fresh();
+    // Starts the helper in the background and returns at once, like `systemd-run` handing it to a unit of its own.
+    const starts = {
+      ...standInPort(s.marker),
+      outsideService: async (argv: string[]) => ['sh', '-c', '"$@" </dev/null >/dev/null 2>&1 &', 'sh', ...argv],
+    };
+    await runUpdateStep({ ...s.options, port: starts });
+    assert.equal((await waitForInstall(s.stateDir)).status, 0);
+    assert.equal(await readFile(s.marker, 'utf8'), sha512(installer));
+
+    const refused = await fresh();
+    const refuses = {
+      ...standInPort(refused.marker),
+      outsideService: async () => ['sh', '-c', 'echo "Failed to start transient service unit: Access denied" >&2; exit 1'],
+    };
+    await runUpdateStep({ ...refused.options, port: refuses });
+    const rec = (await refused.record())!;
+    assert.equal(rec.installing, null);
+    assert.match(rec.last?.what === 'failed' ? rec.last.reason : '', /sh exited with 1: Failed to start transient service unit/);
+    assert.equal(await refused.ran(), false);
+  });
+
   it('without an updates block (or disabled) it does nothing at all', async () => {
     for (const off of [undefined, { ...settings, enabled: false }]) {
       const s = await fresh({ settings: off });
