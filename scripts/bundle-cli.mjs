@@ -7,7 +7,8 @@
 // needs (BENCHMARKS.md, "Start-up"). The chunks live in one folder, which is what an installer copies.
 //
 // Left outside the bundle: packages that find files of their own next to their code at run time (node-notifier's
-// helper binaries, ps-list's fastlist.exe), and those loaded with createRequire on first use (yaml, the plist parsers).
+// helper binaries, ps-list's fastlist.exe), and yaml, loaded with createRequire on first use (agent/lazy-yaml.ts). Code
+// that only some runs need (the plist parsers, undici, each command) is in chunks of its own, imported when needed.
 // dist/cli/meta.json (esbuild's metafile) tells which source files each chunk holds; tests use it to check what a
 // process loaded (test/helpers/loaded-sources.ts).
 import { build } from 'esbuild';
