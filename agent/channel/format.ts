@@ -1,4 +1,5 @@
 import type { Lang } from '../../protocol/index.js';
+import { describeUpdate } from '../update/texts.js';
 import type { StateMessage } from './messages.js';
 
 const STATUS = {
@@ -29,5 +30,6 @@ export function formatTrayState(s: StateMessage, lang: Lang): string {
     for (const f of s.lastCheck.findings)
       lines.push(`  ${f.name} – ${f.evidence.map((e) => EVIDENCE[lang][e]).join(', ')}${f.deadline ? ` – ${f.deadline}` : ''}`);
   }
+  if (s.update) lines.push(`${de ? 'Aktualisierung' : 'Update'}: ${describeUpdate(s.update, lang)}`);
   return lines.join('\n') + '\n';
 }

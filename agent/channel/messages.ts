@@ -1,4 +1,5 @@
 import type { LadderView } from '../../protocol/index.js';
+import type { UpdateEvent } from '../update/record.js';
 
 /**
  * THE TRAY CHANNEL — every message between the machine agent (root/SYSTEM, `appwacht run --system`) and a per-user tray
@@ -124,6 +125,8 @@ export interface StateMessage {
   lastReport: { at: string; kind: string } | null;
   /** Where the server's last report answer put the device on the escalation ladder (shape checked; the tray re-validates); absent from an older agent. */
   ladder?: { view: LadderView; receivedAt: string } | null;
+  /** The machine service's update client: what happened last (update.json, shape checked); absent from an older agent. */
+  update?: UpdateEvent | null;
 }
 
 export type ToPeer =

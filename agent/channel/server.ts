@@ -22,6 +22,7 @@ import {
   type ToPeer,
 } from './messages.js';
 import { buildStateView, reportVisibleTo, type Viewer } from './view.js';
+import { checkRecord } from '../update/record.js';
 
 // Resident in the supervisor: node builtins and our small modules only (no zod; see runtime/supervisor.ts on memory).
 
@@ -222,6 +223,7 @@ export async function startTrayChannel(o: TrayChannelOptions): Promise<TrayChann
           viewer,
           o.running?.() ?? true,
           await readLadder(o.stateDir),
+          checkRecord(await readJson(STATE_FILES.update))?.last ?? null,
         );
         return send(state);
       }

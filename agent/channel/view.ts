@@ -88,6 +88,7 @@ export function buildStateView(
   viewer: Viewer,
   running: boolean,
   ladder: StateMessage['ladder'] = null,
+  update: StateMessage['update'] = null,
 ): StateMessage {
   const s = obj(agentState);
   const agent = obj(s?.agent);
@@ -147,5 +148,6 @@ export function buildStateView(
     lastCheck: at ? { at, status, findings, gaps } : null,
     lastReport: lastReport && str(lastReport.at) ? { at: str(lastReport.at)!, kind: str(lastReport.kind) ?? '' } : null,
     ladder,
+    update,
   };
 }
