@@ -207,7 +207,7 @@ export function createEscalation(deps: {
       let evaluated = 0;
       let effects = 0;
       for (;;) {
-        // Not fsynced on SQLite/WAL (db/unsynced-commit.ts): 11 fsyncs were a third of a 5,000-device sweep.
+        // Not fsynced on SQLite/WAL (db/unsynced-commit.ts): one fsync per batch cost a 5,000-device sweep 300–450 ms.
         const n = await unsyncedTransaction(deps.db, async (trx) => {
           const rows = await ladderRepo(trx).loadDue(now, SWEEP_BATCH);
           const outcomes = await evaluateRows(trx, rows, now);
