@@ -1,6 +1,7 @@
 import { posix, win32 } from 'node:path';
 import type { Lang } from '../../protocol/index.js';
 import { publicKeyFromBase64 } from '../../protocol/signing.js';
+import { UPDATE_CHANNEL_PATTERN } from '../../protocol/updates.js';
 import { AppwachtError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
 
@@ -128,6 +129,15 @@ export const CONFIG_KEYS = {
     secret: false,
     check: holds((v) => /^[1-9]\d{0,8}$/.test(v), 'must be a policy version number (1 or more)'),
   },
+  updateChannel: {
+    managedName: 'UpdateChannel',
+    env: 'APPWACHT_UPDATE_CHANNEL',
+    flag: 'update-channel',
+    // Pinned: it picks which signed release the machine service installs (a pilot group on "beta"); IT's alone.
+    pinned: true,
+    secret: false,
+    check: holds((v) => UPDATE_CHANNEL_PATTERN.test(v), 'must be an update channel: lower-case letters, digits and - (max 32)'),
+  },
   agentMode: {
     managedName: 'AgentMode',
     env: 'APPWACHT_AGENT_MODE',
@@ -176,6 +186,8 @@ export interface AgentConfig {
   proxy?: string;
   /** The lowest signed policy version the agent accepts (digits); unset: any, as long as versions only go up. */
   minPolicyVersion?: string;
+  /** The update channel the machine service follows instead of the policy's `updates.channel` (a pilot group). */
+  updateChannel?: string;
   /** machine: the system service (agent/service/machine-mode.ts); unset or user: in the employee's account. */
   agentMode?: 'machine' | 'user';
   /** Unset: the employee's locale decides (agent/i18n.ts). */

@@ -130,7 +130,14 @@ export async function openTurnOptions(
   let update: TurnOptions['update'];
   const { policyPublicKey } = config;
   if (config.agentMode === 'machine' && server && transport && policyPublicKey) {
-    const wiring = { stateDir: config.stateDir, serverUrl: server.url, fetch: transport.fetch, policyPublicKey, log };
+    const wiring = {
+      stateDir: config.stateDir,
+      serverUrl: server.url,
+      fetch: transport.fetch,
+      policyPublicKey,
+      ...(config.updateChannel !== undefined ? { channel: config.updateChannel } : {}),
+      log,
+    };
     update = async (policy, signal) => {
       if (!policy.updates?.enabled) return null;
       const { machineUpdateStep } = await import('../update/service.js');

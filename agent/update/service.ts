@@ -11,6 +11,8 @@ export interface MachineUpdateWiring {
   serverUrl: string;
   fetch: Fetch;
   policyPublicKey: string;
+  /** IT's managed UpdateChannel: this device follows it instead of the policy's channel (a pilot group). */
+  channel?: string;
   log: Logger;
 }
 
@@ -25,7 +27,7 @@ export async function machineUpdateStep(w: MachineUpdateWiring, policy: Policy, 
     serverUrl: w.serverUrl,
     fetch: w.fetch,
     policyPublicKey: w.policyPublicKey,
-    settings: policy.updates,
+    settings: policy.updates && w.channel !== undefined ? { ...policy.updates, channel: w.channel } : policy.updates,
     os,
     arch: process.arch,
     port: await installerPort(os),

@@ -94,6 +94,18 @@ export const TEXTS: Record<ConfigKey, Record<Lang, PolicyText>> = {
       help: 'Der Agent lehnt signierte Richtlinien mit niedrigerer Version ab, damit einem frisch installierten Gerät keine alte Richtlinie untergeschoben werden kann. Erhöhen Sie den Wert, nachdem Sie eine strengere Richtlinie veröffentlicht haben.',
     },
   },
+  updateChannel: {
+    en: {
+      name: 'Update channel',
+      label: 'Channel',
+      help: 'The channel of the server’s update feed this device follows, instead of the one the policy names (e.g. beta for a pilot group). Only used when the policy switches automatic updates on. Not configured: the policy’s channel.',
+    },
+    de: {
+      name: 'Update-Kanal',
+      label: 'Kanal',
+      help: 'Der Kanal des Update-Verzeichnisses auf dem Server, dem dieses Gerät folgt, statt des Kanals aus der Richtlinie (z. B. beta für eine Pilotgruppe). Wirkt nur, wenn die Richtlinie automatische Updates einschaltet. Nicht konfiguriert: der Kanal der Richtlinie.',
+    },
+  },
   agentMode: {
     en: {
       name: 'Agent mode',

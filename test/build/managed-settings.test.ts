@@ -52,8 +52,8 @@ describe('Group Policy templates (ADMX/ADML)', () => {
   it('the drift check itself fails for a key added to one side only', () => {
     const schemaOnly = drift(MANAGED_NAMES.filter((n) => n !== 'Proxy'));
     assert.deepEqual(schemaOnly, { missing: ['Proxy'], extra: [] });
-    const templateOnly = drift([...MANAGED_NAMES, 'UpdateChannel']);
-    assert.deepEqual(templateOnly, { missing: [], extra: ['UpdateChannel'] });
+    const templateOnly = drift([...MANAGED_NAMES, 'AutoUpdateUrl']);
+    assert.deepEqual(templateOnly, { missing: [], extra: ['AutoUpdateUrl'] });
     // And the generator's text table is typed by the key list: a schema key without German and English texts does
     // not compile (TEXTS: Record<ConfigKey, …>); here the same at run time.
     assert.deepEqual(Object.keys(TEXTS).sort(), [...CONFIG_KEY_NAMES].sort());

@@ -14,6 +14,7 @@ import { loadDefaultPolicy } from '../../../agent/policy/default-policy.js';
 import { openTurnOptions } from '../../../agent/runtime/context.js';
 import { emptySchedule } from '../../../agent/runtime/schedule.js';
 import { RuntimeStateStore } from '../../../agent/runtime/state.js';
+import { readRecord } from '../../../agent/update/record.js';
 
 let dir: string;
 before(async () => {
@@ -54,6 +55,14 @@ describe('update client wiring', () => {
     assert.equal(typeof options.update, 'function');
     // A policy without an updates block: nothing to do, and nothing is loaded or written.
     assert.equal(await options.update!(loadDefaultPolicy(), new AbortController().signal), null);
+  });
+
+  it("IT's managed UpdateChannel overrides the policy's channel on this device", async () => {
+    const options = await wire({ agentMode: 'machine', updateChannel: 'beta' });
+    const policy = { ...loadDefaultPolicy(), updates: { enabled: true, channel: 'stable', checkEveryHours: 6 } };
+    assert.notEqual(await options.update!(policy, new AbortController().signal), null);
+    const record = await readRecord(dir);
+    assert.match(record?.last?.what === 'failed' ? record.last.reason : '', /\/updates\/beta\/latest-/);
   });
 
   for (const [name, config] of [
