@@ -267,3 +267,21 @@ export function validReport(over: Partial<Report> = {}): Report {
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/**
+ * Publishes the current policy again with `changes` through the admin API, as the dashboard's editor does (a draft of
+ * the current version without what the server assigns); returns the answer.
+ */
+export async function publishPolicyWith(t: TestApp, changes: Record<string, unknown>) {
+  const headers = bearer(await t.adminToken());
+  const current = (await t.app.inject({ method: 'GET', url: '/api/v1/admin/policies', headers })).json() as {
+    items: { version: number }[];
+  };
+  const latest = (
+    await t.app.inject({ method: 'GET', url: `/api/v1/admin/policies/${current.items[0]!.version}`, headers })
+  ).json() as {
+    policy: Record<string, unknown>;
+  };
+  const { version: _v, issuedAt: _i, expiresAt: _e, ...draft } = latest.policy;
+  return t.app.inject({ method: 'POST', url: '/api/v1/admin/policies', headers, payload: { ...draft, ...changes } });
+}

@@ -11,7 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Policy, publicKeyFromBase64, UPDATE_SIGNATURE_HEADER, verifyPayload, verifyUpdateIndex } from '../../protocol/index.js';
-import { bearer, createTestApp } from './helpers.js';
+import { bearer, createTestApp, publishPolicyWith } from './helpers.js';
 
 async function publish(dataDir: string, channel: string, files: Record<string, string | Buffer>) {
   const dir = join(dataDir, 'updates', channel);
@@ -128,18 +128,8 @@ describe('update feed', () => {
   it('the policy editor accepts an updates block and signs it for the agents; a bad one is refused with 400', async () => {
     const t = await createTestApp('sqlite');
     try {
-      const headers = bearer(await t.adminToken());
-      const current = (await t.app.inject({ method: 'GET', url: '/api/v1/admin/policies/1', headers })).json() as {
-        policy: Record<string, unknown>;
-      };
-      const { version: _v, issuedAt: _i, expiresAt: _e, ...draft } = current.policy;
       const updates = { enabled: true, channel: 'stable', checkEveryHours: 6, installWindow: { from: '22:00', to: '05:00' } };
-      const created = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/admin/policies',
-        headers,
-        payload: { ...draft, updates },
-      });
+      const created = await publishPolicyWith(t, { updates });
       assert.equal(created.statusCode, 201, created.body);
       const payload = verifyPayload(created.json().signed, publicKeyFromBase64(t.secrets.publicKey));
       assert.deepEqual(Policy.parse(JSON.parse(payload)).updates, updates);
@@ -151,12 +141,7 @@ describe('update feed', () => {
         { ...updates, installWindow: { from: '24:00', to: '05:00' } },
         { ...updates, url: 'https://elsewhere.example/' },
       ]) {
-        const res = await t.app.inject({
-          method: 'POST',
-          url: '/api/v1/admin/policies',
-          headers,
-          payload: { ...draft, updates: bad },
-        });
+        const res = await publishPolicyWith(t, { updates: bad });
         assert.equal(res.statusCode, 400, JSON.stringify(bad));
       }
     } finally {
