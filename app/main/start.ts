@@ -167,9 +167,19 @@ export async function startTray(e: ElectronPorts, o: StartOptions): Promise<Tray
   );
   tray.tray.on('click', () => window.show());
 
-  /** Reads the agent's state, redraws tray and window, notifies on a change of condition. */
+  /**
+   * Reads the agent's state, redraws tray and window, notifies on a change of condition. Refreshes overlap (the poll,
+   * Check now, a language switch) and their reads can finish out of order: a read that started before one already shown
+   * is stale and is dropped, or the tray would fall back to the old condition and notify it again.
+   */
+  let readsStarted = 0;
+  let newestShown = 0;
   const refresh = async (): Promise<AppState> => {
-    last = await link.read();
+    const read = ++readsStarted;
+    const answer = await link.read();
+    if (read < newestShown) return appState();
+    newestShown = read;
+    last = answer;
     if (checking && (last.state?.lastCheck?.at ?? null) !== checking.before) checking = undefined;
     if (checking && now().getTime() - checking.since > 120_000) checking = undefined; // never stuck on "checking"
     const { choice, view } = trayView();

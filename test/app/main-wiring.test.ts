@@ -347,6 +347,45 @@ describe('tray main process wired to a real machine-agent tray channel (Electron
     });
   });
 
+  it('drops a read that finished after a newer one: no flash back to the old condition, no second notification', async () => {
+    // Refreshes overlap (the poll, Check now); a slow read of the old state must not undo what a newer read showed.
+    // Reproduces a CI failure under load: the tray went back to "banned app" and notified it again after the thanks.
+    const link = tray.link as { read: TrayApp['link']['read'] };
+    const realRead = link.read.bind(link);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let readsHeld = 0;
+    link.read = async () => {
+      const answer = await realRead();
+      if (readsHeld++ === 0) await held; // the first read after this point is the slow one
+      return answer;
+    };
+    try {
+      const slow = tray.refresh(); // reads "compliant", then waits
+      await until('the slow read is under way', () => readsHeld > 0);
+      await writeFile(
+        join(stateDir, 'tray-view.json'),
+        JSON.stringify({ ...view([WHATSAPP]), at: new Date(Date.now() + 2000).toISOString() }),
+      );
+      await until('a newer read shows the banned app', () => s.rec.trays[0]!.image !== '/icons/compliant-24.png');
+      const shown = s.rec.trays[0]!.image;
+      const notified = s.rec.notifications.length;
+      assert.equal(s.rec.notifications.at(-1)?.title, 'Appwacht: action needed');
+      release();
+      await slow;
+      assert.equal(s.rec.trays[0]!.image, shown, 'the stale read did not redraw the tray');
+      assert.equal(s.rec.notifications.length, notified, 'the stale read notified nothing');
+    } finally {
+      release();
+      link.read = realRead;
+    }
+    await writeFile(
+      join(stateDir, 'tray-view.json'),
+      JSON.stringify({ ...view([]), at: new Date(Date.now() + 3000).toISOString() }),
+    );
+    await until('compliant again', () => s.rec.trays[0]!.image === '/icons/compliant-24.png');
+  });
+
   it('switches the language for tray and window, and remembers it', async () => {
     await invoke(IPC.setLanguage, fromWindow, 'de');
     assert.equal(s.rec.trays[0]!.tooltip, 'Appwacht – Alles in Ordnung');
