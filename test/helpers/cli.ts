@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,4 +28,20 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
       },
     );
   });
+}
+
+/**
+ * Starts the bundled CLI as the machine service would (`appwacht run --system`), with a clean environment: HOME in
+ * `home`, the settings given (APPWACHT_STATE_DIR, APPWACHT_SERVER_URL …) and nothing of the test runner's. Its log
+ * (stderr) collects in `log()`.
+ */
+export function spawnMachineAgent(home: string, settings: Record<string, string>): { child: ChildProcess; log(): string } {
+  const child = spawn(process.execPath, [BIN, 'run', '--system', '--log-level', 'info'], {
+    cwd: '/',
+    env: { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', ...settings },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (log += text));
+  return { child, log: () => log };
 }

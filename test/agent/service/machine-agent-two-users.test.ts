@@ -6,14 +6,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO } from '../../helpers/cli.js';
+import { REPO, spawnMachineAgent } from '../../helpers/cli.js';
 import { startStandInServer, type StandInServer } from '../../helpers/stand-in-server.js';
 
 const why =
@@ -47,7 +47,7 @@ describe('the machine agent as a service, two employees on Linux', { skip: why ?
   let channelDir: string;
   let server: StandInServer;
   let agent: ChildProcess;
-  let log = '';
+  let log = (): string => '';
 
   // Asynchronous: the stand-in server lives in this process and must answer while the employee's script runs.
   const asUser = async (user: string, ...args: string[]): Promise<Record<string, Attempt> & { user?: string }> => {
@@ -80,20 +80,12 @@ describe('the machine agent as a service, two employees on Linux', { skip: why ?
     await chmod(join(shared, 'employee.mjs'), 0o644);
 
     server = await startStandInServer();
-    agent = spawn(process.execPath, [join(REPO, 'bin', 'appwacht.js'), 'run', '--system', '--log-level', 'info'], {
-      cwd: '/',
-      env: {
-        PATH: process.env.PATH,
-        HOME: base,
-        LANG: 'C.UTF-8',
-        APPWACHT_STATE_DIR: stateDir,
-        APPWACHT_CHANNEL_DIR: channelDir,
-        APPWACHT_SERVER_URL: server.url,
-        APPWACHT_ENROLLMENT_SECRET: server.secret,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    agent.stderr!.setEncoding('utf8').on('data', (t: string) => (log += t));
+    ({ child: agent, log } = spawnMachineAgent(base, {
+      APPWACHT_STATE_DIR: stateDir,
+      APPWACHT_CHANNEL_DIR: channelDir,
+      APPWACHT_SERVER_URL: server.url,
+      APPWACHT_ENROLLMENT_SECRET: server.secret,
+    }));
 
     // Up: enrolled, and a first check that saw both homes (generous bound: the machine is shared).
     const deadline = Date.now() + 120_000;
@@ -102,7 +94,7 @@ describe('the machine agent as a service, two employees on Linux', { skip: why ?
       const view = existsSync(join(stateDir, 'tray-view.json')) ? await readFile(join(stateDir, 'tray-view.json'), 'utf8') : '';
       if (enrolled && view.includes('WhatsApp') && view.includes('LINE')) break;
       if (agent.exitCode !== null || Date.now() > deadline)
-        throw new Error(`the machine agent did not come up (exit ${agent.exitCode}):\n${log.slice(-3000)}`);
+        throw new Error(`the machine agent did not come up (exit ${agent.exitCode}):\n${log().slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 500));
     }
   });
@@ -167,8 +159,8 @@ describe('the machine agent as a service, two employees on Linux', { skip: why ?
 
     // The check she asked for ran as a turn of its own.
     const deadline = Date.now() + 60_000;
-    while (!log.includes(`tray: check-now by ${ANNA}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    assert.ok(log.includes(`tray: check-now by ${ANNA}`), 'a turn was started for the check-now');
+    while (!log().includes(`tray: check-now by ${ANNA}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    assert.ok(log().includes(`tray: check-now by ${ANNA}`), 'a turn was started for the check-now');
   });
 
   it('a second employee sees only their own finding through the channel; root sees both', async () => {

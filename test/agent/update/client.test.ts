@@ -68,7 +68,16 @@ async function fresh(over: Partial<UpdateStepOptions> = {}) {
       () => true,
       () => false,
     );
-  return { stateDir, marker, log, options, downloads, ran, record: () => readRecord(stateDir) };
+  const record = () => readRecord(stateDir);
+  /** The step failed with `code`, left no installer or partial file, and ran nothing; returns the record. */
+  const refused = async (code: string) => {
+    const rec = (await record())!;
+    assert.equal(rec.last?.what === 'failed' && rec.last.code, code);
+    assert.deepEqual(await downloads(), [], 'no installer and no partial file left');
+    assert.equal(await ran(), false, 'nothing ran');
+    return rec;
+  };
+  return { stateDir, marker, log, options, downloads, ran, record, refused };
 }
 
 describe('update client against the real server', () => {
@@ -104,12 +113,8 @@ describe('update client against the real server', () => {
     });
     const s = await fresh();
     await runUpdateStep(s.options);
-    const rec = (await s.record())!;
-    assert.equal(rec.last?.what, 'failed');
-    assert.equal(rec.last?.what === 'failed' && rec.last.code, 'SHA512_MISMATCH');
+    const rec = await s.refused('SHA512_MISMATCH');
     assert.equal(rec.downloaded, null);
-    assert.deepEqual(await s.downloads(), [], 'no installer and no partial file left');
-    assert.equal(await s.ran(), false);
     assert.deepEqual(rec.lastCheck?.ok, false, 'asked again within the hour');
     assert.match(describeUpdate(rec.last!, 'de'), /^Update auf 0\.3\.0 fehlgeschlagen beim Herunterladen .* SHA512_MISMATCH/);
   });
@@ -118,10 +123,7 @@ describe('update client against the real server', () => {
     await publish(t.dataDir, 'stable', indexYaml('0.3.0', [entry(NAME, installer)]), { [NAME]: installer.subarray(0, 1000) });
     const s = await fresh();
     await runUpdateStep(s.options);
-    const rec = (await s.record())!;
-    assert.equal(rec.last?.what === 'failed' && rec.last.code, 'DOWNLOAD_TRUNCATED');
-    assert.deepEqual(await s.downloads(), []);
-    assert.equal(await s.ran(), false);
+    await s.refused('DOWNLOAD_TRUNCATED');
   });
 
   it('no downgrade, no reinstall of the running version', async () => {
@@ -216,9 +218,7 @@ describe('update client against the real server', () => {
     const other = publicKeyToBase64(generateKeyPairSync('ed25519').publicKey);
     const s = await fresh({ policyPublicKey: other });
     await runUpdateStep(s.options);
-    const rec = (await s.record())!;
-    assert.equal(rec.last?.what === 'failed' && rec.last.code, 'INDEX_UNSIGNED');
-    assert.deepEqual(await s.downloads(), []);
+    await s.refused('INDEX_UNSIGNED');
   });
 
   it('the server gone: a failed check, retried within the hour; the next check is not before then', async () => {
@@ -260,10 +260,7 @@ describe('update client against the real server', () => {
     await runUpdateStep(s.options);
     await writeFile(join(statePath(s.stateDir, 'updates'), NAME), Buffer.from(installer).fill(0x41, 0, 10));
     await runUpdateStep({ ...s.options, now: () => new Date(noon.getTime() + 11 * 3_600_000) });
-    const rec = (await s.record())!;
-    assert.equal(rec.last?.what === 'failed' && rec.last.code, 'SHA512_MISMATCH');
-    assert.deepEqual(await s.downloads(), []);
-    assert.equal(await s.ran(), false);
+    await s.refused('SHA512_MISMATCH');
   });
 
   it('an installer that fails is recorded with its output, and given up after three attempts', async () => {
@@ -373,9 +370,6 @@ describe('update client against a misbehaving feed', () => {
       behaviour = b;
       const s = await fresh({ serverUrl: url, policyPublicKey: publicKey });
       await runUpdateStep(s.options);
-      const rec = (await s.record())!;
-      assert.equal(rec.last?.what === 'failed' && rec.last.code, code);
-      assert.deepEqual(await s.downloads(), []);
-      assert.equal(await s.ran(), false);
+      await s.refused(code);
     });
 });

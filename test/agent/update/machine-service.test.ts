@@ -6,14 +6,14 @@
  * machine whatever it is: the test never touches the real appwacht package (test/build/linux-packages.test.ts does).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readRecord } from '../../../agent/update/record.js';
-import { REPO } from '../../helpers/cli.js';
+import { REPO, spawnMachineAgent } from '../../helpers/cli.js';
 import { createTestApp, publishPolicyWith, type TestApp } from '../../server/helpers.js';
 import { entry, indexYaml, publish } from './helpers.js';
 
@@ -30,7 +30,7 @@ describe('update client in a real machine service', { skip: why ?? false }, () =
   let t: TestApp;
   let base: string;
   let agent: ChildProcess;
-  let log = '';
+  let log = (): string => '';
 
   before(async () => {
     t = await createTestApp('sqlite');
@@ -42,21 +42,13 @@ describe('update client in a real machine service', { skip: why ?? false }, () =
       'Appwacht-Setup-9.9.9.exe': exe,
     });
     base = await mkdtemp(join(tmpdir(), 'appwacht-update-service-'));
-    agent = spawn(process.execPath, [join(REPO, 'bin', 'appwacht.js'), 'run', '--system', '--log-level', 'info'], {
-      cwd: '/',
-      env: {
-        PATH: process.env.PATH,
-        HOME: base,
-        LANG: 'C.UTF-8',
-        APPWACHT_STATE_DIR: join(base, 'state'),
-        APPWACHT_CHANNEL_DIR: join(base, 'channel'),
-        APPWACHT_SERVER_URL: `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`,
-        APPWACHT_ENROLLMENT_SECRET: t.secrets.enrollmentSecret,
-        APPWACHT_POLICY_PUBLIC_KEY: t.secrets.publicKey,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    agent.stderr!.setEncoding('utf8').on('data', (s: string) => (log += s));
+    ({ child: agent, log } = spawnMachineAgent(base, {
+      APPWACHT_STATE_DIR: join(base, 'state'),
+      APPWACHT_CHANNEL_DIR: join(base, 'channel'),
+      APPWACHT_SERVER_URL: `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`,
+      APPWACHT_ENROLLMENT_SECRET: t.secrets.enrollmentSecret,
+      APPWACHT_POLICY_PUBLIC_KEY: t.secrets.publicKey,
+    }));
   });
   after(async () => {
     if (agent && agent.exitCode === null) {
@@ -72,7 +64,7 @@ describe('update client in a real machine service', { skip: why ?? false }, () =
     let record = await readRecord(join(base, 'state'));
     while (!record?.last) {
       if (agent.exitCode !== null || Date.now() > deadline)
-        throw new Error(`no update event (agent exit ${agent.exitCode}):\n${log.slice(-3000)}`);
+        throw new Error(`no update event (agent exit ${agent.exitCode}):\n${log().slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 500));
       record = await readRecord(join(base, 'state'));
     }
@@ -81,6 +73,6 @@ describe('update client in a real machine service', { skip: why ?? false }, () =
     assert.equal(record.last.what === 'refused' && record.last.version, '9.9.9');
     // Not installed from a package here (a development checkout), or a deb install that finds no .deb in the release.
     assert.match(record.last.what === 'refused' ? record.last.reason : '', /not installed from a package|wanted \.(deb|rpm)/);
-    assert.doesNotMatch(log, /"level":"error"/);
+    assert.doesNotMatch(log(), /"level":"error"/);
   });
 });
