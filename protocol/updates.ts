@@ -5,8 +5,12 @@ import type { OsName } from './common.js';
  * reads it (agent/update/): `/updates/<channel>/<file>`, both one path segment by construction.
  */
 
-/** A channel: a folder of the feed. */
-export const UPDATE_CHANNEL_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/**
+ * A channel: a folder of the feed. The hyphen is escaped because the dashboard also uses this as an HTML `pattern`,
+ * which browsers compile with the `v` flag, where an unescaped `-` in a class is a syntax error (and the check is lost).
+ */
+// eslint-disable-next-line no-useless-escape -- needed by the HTML pattern's `v` flag, as said above
+export const UPDATE_CHANNEL_PATTERN = /^[a-z0-9][a-z0-9\-]{0,31}$/;
 
 /** A file of the feed: one path segment, no leading dot (no "..", no hidden files), no separators or escapes. */
 export const UPDATE_FILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/;

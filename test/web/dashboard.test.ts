@@ -188,6 +188,38 @@ describe('admin dashboard in Chromium', { skip: existsSync(CHROMIUM) ? false : `
     assert.equal(await page.locator('table.devices tbody tr').count(), 9); // 8 PC-OK and the XSS host
   });
 
+  it('switches automatic updates on in the policy (a bad channel refused in the page), and lists the fleet’s versions', async () => {
+    await go('policy');
+    await page.getByRole('heading', { name: /Aktuelle Richtlinie: Version 4/ }).waitFor();
+    assert.equal(await page.getByLabel(/^Kanal \(/).count(), 0, 'no update fields while updates are off');
+    await page.getByLabel('Der Gerätedienst installiert neue Versionen vom Server selbst').check();
+    const channel = page.getByLabel(/^Kanal \(/);
+    await channel.fill('Pilot Gruppe!');
+    await page.getByRole('button', { name: 'Veröffentlichen' }).click();
+    assert.equal(await channel.evaluate((i: HTMLInputElement) => i.validity.valid), false, 'the page refuses the name');
+    assert.equal(await page.getByRole('button', { name: 'Bestätigen' }).count(), 0, 'nothing offered for publishing');
+    await channel.fill('pilot');
+    await page.getByLabel('Prüfen alle … Stunden').fill('12');
+    await page.getByRole('button', { name: 'Veröffentlichen' }).click();
+    await page.getByRole('button', { name: 'Bestätigen' }).click();
+    await page.getByRole('heading', { name: /Aktuelle Richtlinie: Version 5/ }).waitFor();
+    const v = (await (await api('policies/5')).json()) as { policy: { updates?: unknown } };
+    assert.deepEqual(v.policy.updates, {
+      enabled: true,
+      channel: 'pilot',
+      checkEveryHours: 12,
+      installWindow: { from: '22:00', to: '05:00' },
+    });
+
+    await go('settings');
+    const fleet = page.getByRole('table', { name: 'Agent-Versionen der Geräte' });
+    await fleet.waitFor();
+    const overview = (await (await api('updates')).json()) as { fleet: { agentVersion: string; os: string; devices: number }[] };
+    assert.ok(overview.fleet.length > 0, 'the seeded devices reported a version');
+    for (const f of overview.fleet)
+      await fleet.getByRole('row', { name: `${f.agentVersion} ${f.os} ${f.devices}`, exact: true }).waitFor();
+  });
+
   it('passes axe on every screen and writes screenshots in both languages; the language choice is remembered', async () => {
     for (const lang of ['de', 'en'] as const) {
       if (lang === 'en') {

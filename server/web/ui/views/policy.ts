@@ -2,6 +2,7 @@ import { diffLines } from 'diff';
 import { useEffect, useState } from 'preact/hooks';
 import type { RequestFailed } from '../api.js';
 import { call, get, query } from '../api.js';
+import { UPDATE_CHANNEL_PATTERN } from '../../../../protocol/updates.js';
 import { date, num, t, type Key } from '../i18n.js';
 import { Failure, html, Loading, Outcome, Section, useLoad } from '../ui.js';
 
@@ -28,8 +29,12 @@ interface Policy {
     staleAfterHours: number;
     reminderEveryDays?: number;
   };
+  updates?: { enabled: boolean; channel: string; checkEveryHours: number; installWindow?: { from: string; to: string } };
   [k: string]: unknown;
 }
+
+/** What switching automatic updates on for the first time starts from: the stable channel, at night. */
+const UPDATE_DEFAULTS = { channel: 'stable', checkEveryHours: 6, installWindow: { from: '22:00', to: '05:00' } };
 interface VersionDetail {
   version: number;
   keyId: string;
@@ -281,6 +286,65 @@ function Editor({
       ${numField('intervals', 'scanMinutes', 'scanMinutes', 1)}
       ${numField('intervals', 'heartbeatMinutes', 'heartbeatMinutes', 5)}
       ${numField('intervals', 'policyRefreshMinutes', 'policyRefreshMinutes', 5)}
+    </fieldset>
+    <fieldset>
+      <legend>${t('updates')}</legend>
+      <label class="check"
+        ><input
+          type="checkbox"
+          checked=${draft.updates?.enabled ?? false}
+          onChange=${(e: Event) =>
+            update((d) => {
+              const on = (e.target as HTMLInputElement).checked;
+              // Switched off again before publishing: no block at all if the published policy had none, because
+              // agents older than the block refuse a policy that carries it.
+              if (!on && !current.policy.updates) delete d.updates;
+              else d.updates = { ...UPDATE_DEFAULTS, ...d.updates, enabled: on };
+            })}
+        />
+        ${t('updatesEnabled')}</label
+      >
+      ${
+        draft.updates?.enabled
+          ? html`<label
+                >${t('updateChannel')}
+                <input
+                  required
+                  pattern=${UPDATE_CHANNEL_PATTERN.source.slice(1, -1)}
+                  value=${draft.updates.channel}
+                  onChange=${(e: Event) => update((d) => (d.updates!.channel = (e.target as HTMLInputElement).value))}
+              /></label>
+              <label
+                >${t('updateCheckEveryHours')}
+                <input
+                  type="number"
+                  min="1"
+                  max="720"
+                  required
+                  value=${draft.updates.checkEveryHours}
+                  onChange=${(e: Event) =>
+                    update((d) => (d.updates!.checkEveryHours = Number((e.target as HTMLInputElement).value)))}
+              /></label>
+              ${(['from', 'to'] as const).map(
+                (end) =>
+                  html`<label
+                    >${end === 'from' ? t('updateWindowFrom') : t('updateWindowTo')}
+                    <input
+                      type="time"
+                      value=${draft.updates!.installWindow?.[end] ?? ''}
+                      onChange=${(e: Event) =>
+                        update((d) => {
+                          const value = (e.target as HTMLInputElement).value;
+                          const window = { ...(d.updates!.installWindow ?? { from: '', to: '' }), [end]: value };
+                          // Both empty: no window, the update installs as soon as it is verified.
+                          if (!window.from && !window.to) delete d.updates!.installWindow;
+                          else d.updates!.installWindow = window;
+                        })}
+                  /></label>`,
+              )}`
+          : null
+      }
+      <p class="muted">${t('updatesHint')}</p>
     </fieldset>
     <fieldset>
       <legend>${t('messages')}</legend>

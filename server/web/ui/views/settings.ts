@@ -247,6 +247,72 @@ function SmtpTest() {
     <${Outcome} ok=${a.ok} error=${a.error} />`;
 }
 
+interface UpdatesOverview {
+  feedFolder: string;
+  releases: { channel: string; os: string; version?: string; releaseDate?: string; problem?: string }[];
+  fleet: { agentVersion: string; os: string; devices: number }[];
+}
+
+/** What the update feed offers and which agent versions the fleet runs: how far a release has spread. */
+function Updates() {
+  const u = useLoad(() => get<UpdatesOverview>('updates'), []);
+  const x = u.data;
+  return html`<${Section} title=${t('updates')} id="updates">
+    <${Failure} error=${u.error} />
+    ${
+      x &&
+      html`<p class="muted">${t('updatesFolder', { folder: x.feedFolder })}</p>
+        ${x.releases.length === 0 && html`<p>${t('updatesReleases')}: ${t('none')}</p>`}
+        <table hidden=${x.releases.length === 0}>
+          <caption>
+            ${t('updatesReleases')}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">${t('updateChannelShort')}</th>
+              <th scope="col">${t('os')}</th>
+              <th scope="col">${t('version')}</th>
+              <th scope="col">${t('error')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${x.releases.map(
+              (r) =>
+                html`<tr>
+                  <td>${r.channel}</td>
+                  <td>${r.os}</td>
+                  <td>${r.version ?? '—'}${r.releaseDate ? ` (${date(r.releaseDate)})` : ''}</td>
+                  <td>${r.problem ?? ''}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+        <table>
+          <caption>
+            ${t('updatesFleet')}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">${t('agentVersion')}</th>
+              <th scope="col">${t('os')}</th>
+              <th scope="col">${t('devices')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${x.fleet.map(
+              (f) =>
+                html`<tr>
+                  <td>${f.agentVersion}</td>
+                  <td>${f.os}</td>
+                  <td>${f.devices}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`
+    }
+  <//>`;
+}
+
 export function SettingsView() {
   const s = useLoad(() => get<Settings>('settings'), []);
   const x = s.data;
@@ -297,6 +363,7 @@ export function SettingsView() {
         <${Mapping} template=${x.mailTemplate} />`
     }
     <${MailTemplates} />
+    <${Updates} />
     <${Tokens} />
     <${Admins} />`;
 }
