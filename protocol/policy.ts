@@ -75,7 +75,6 @@ export type Escalation = z.infer<typeof Escalation>;
 /** What an absent optional escalation field means. */
 export const ESCALATION_DEFAULTS = { reminderEveryDays: 3, staleCountsAsViolation: true, unknownAfterHours: 24 } as const;
 
-/**
 /** An update channel: a folder of the server's update feed (protocol/updates.ts). */
 export const UpdateChannel = z.string().regex(UPDATE_CHANNEL_PATTERN, 'lower-case letters, digits and - (max 32)');
 
