@@ -73,6 +73,29 @@ export function Section({ title, children, id }: { title: string; children: Comp
   </section>`;
 }
 
+/** A table of plain values under a caption; with no rows it says so instead of showing an empty table. */
+export function PlainTable({ caption, head, rows }: { caption: string; head: string[]; rows: ComponentChildren[][] }) {
+  if (rows.length === 0) return html`<p>${caption}: ${t('none')}</p>`;
+  return html`<table>
+    <caption>
+      ${caption}
+    </caption>
+    <thead>
+      <tr>
+        ${head.map((h) => html`<th scope="col">${h}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(
+        (r) =>
+          html`<tr>
+            ${r.map((c) => html`<td>${c}</td>`)}
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
 /** The current hash route: path parts and query. `#/devices/ID?state=blocked` → ['devices','ID'], {state:'blocked'}. */
 export interface Route {
   parts: string[];

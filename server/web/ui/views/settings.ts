@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { RequestFailed } from '../api.js';
 import { call, get } from '../api.js';
 import { date, t } from '../i18n.js';
-import { Failure, html, Outcome, Section, useLoad } from '../ui.js';
+import { Failure, html, Outcome, PlainTable, Section, useLoad } from '../ui.js';
 
 interface Settings {
   smtp: { server: string; from: string } | null;
@@ -262,53 +262,21 @@ function Updates() {
     ${
       x &&
       html`<p class="muted">${t('updatesFolder', { folder: x.feedFolder })}</p>
-        ${x.releases.length === 0 && html`<p>${t('updatesReleases')}: ${t('none')}</p>`}
-        <table hidden=${x.releases.length === 0}>
-          <caption>
-            ${t('updatesReleases')}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">${t('updateChannelShort')}</th>
-              <th scope="col">${t('os')}</th>
-              <th scope="col">${t('version')}</th>
-              <th scope="col">${t('error')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${x.releases.map(
-              (r) =>
-                html`<tr>
-                  <td>${r.channel}</td>
-                  <td>${r.os}</td>
-                  <td>${r.version ?? '—'}${r.releaseDate ? ` (${date(r.releaseDate)})` : ''}</td>
-                  <td>${r.problem ?? ''}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-        <table>
-          <caption>
-            ${t('updatesFleet')}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">${t('agentVersion')}</th>
-              <th scope="col">${t('os')}</th>
-              <th scope="col">${t('devices')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${x.fleet.map(
-              (f) =>
-                html`<tr>
-                  <td>${f.agentVersion}</td>
-                  <td>${f.os}</td>
-                  <td>${f.devices}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>`
+        <${PlainTable}
+          caption=${t('updatesReleases')}
+          head=${[t('updateChannelShort'), t('os'), t('version'), t('error')]}
+          rows=${x.releases.map((r) => [
+            r.channel,
+            r.os,
+            `${r.version ?? '—'}${r.releaseDate ? ` (${date(r.releaseDate)})` : ''}`,
+            r.problem ?? '',
+          ])}
+        />
+        <${PlainTable}
+          caption=${t('updatesFleet')}
+          head=${[t('agentVersion'), t('os'), t('devices')]}
+          rows=${x.fleet.map((f) => [f.agentVersion, f.os, f.devices])}
+        />`
     }
   <//>`;
 }
