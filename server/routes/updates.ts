@@ -14,7 +14,7 @@ const INDEX_MAX_BYTES = 1024 * 1024;
 /**
  * GET /updates/<channel>/<file>: the update feed for electron-updater's generic provider (server/updates/feed.ts).
  * Public like the installers themselves (the app cannot present an admin credential); what makes an update safe is the
- * sha512 in the index, TLS to the server and the installers' code signatures. No Range support: electron-updater then
+ * signed index (below) and the sha512 in it, not the transport. No Range support: electron-updater then
  * downloads the whole file instead of a differential update.
  *
  * Index files carry an Ed25519 signature by the policy key (protocol/signing.ts signUpdateIndex, header

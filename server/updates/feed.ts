@@ -14,10 +14,8 @@ export function updatesDir(dataDir: string): string {
   return join(dataDir, 'updates');
 }
 
-/** Names the feed serves (protocol/updates.ts): one path segment each. */
-const CHANNEL = UPDATE_CHANNEL_PATTERN;
-const FILE = UPDATE_FILE_PATTERN;
-const INDEX = /^latest(-linux|-mac)?\.yml$/;
+/** The OS each index file is for (protocol/updates.ts names them); any other file is an installer. */
+const OS_OF = new Map(Object.entries(UPDATE_INDEX_OF).map(([os, index]) => [index, os as ChannelRelease['os']]));
 
 export interface FeedFile {
   path: string;
@@ -28,11 +26,11 @@ export interface FeedFile {
 
 /** The file behind /updates/<channel>/<file>, or undefined for anything that is not a plain file of the feed. */
 export async function feedFile(dir: string, channel: string, file: string): Promise<FeedFile | undefined> {
-  if (!CHANNEL.test(channel) || !FILE.test(file)) return undefined;
+  if (!UPDATE_CHANNEL_PATTERN.test(channel) || !UPDATE_FILE_PATTERN.test(file)) return undefined;
   const path = join(dir, channel, file);
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) return undefined;
-  return { path, size: info.size, index: INDEX.test(file), open: () => createReadStream(path) };
+  return { path, size: info.size, index: OS_OF.has(file), open: () => createReadStream(path) };
 }
 
 export interface ChannelRelease {
@@ -46,21 +44,16 @@ export interface ChannelRelease {
   problem?: string;
 }
 
-const OS_OF = Object.fromEntries(Object.entries(UPDATE_INDEX_OF).map(([os, index]) => [index, os])) as Record<
-  string,
-  ChannelRelease['os']
->;
-
 /** Every channel's published releases, read from the index files; a broken index is reported, never thrown. */
 export async function readFeed(dir: string): Promise<ChannelRelease[]> {
   const channels = (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter(
-    (d) => d.isDirectory() && CHANNEL.test(d.name),
+    (d) => d.isDirectory() && UPDATE_CHANNEL_PATTERN.test(d.name),
   );
   const releases: ChannelRelease[] = [];
   for (const { name: channel } of channels.sort((a, b) => a.name.localeCompare(b.name))) {
     const names = await readdir(join(dir, channel));
-    for (const index of names.filter((n) => INDEX.test(n)).sort()) {
-      const release: ChannelRelease = { channel, os: OS_OF[index]!, files: [] };
+    for (const index of names.filter((n) => OS_OF.has(n)).sort()) {
+      const release: ChannelRelease = { channel, os: OS_OF.get(index)!, files: [] };
       try {
         const info = parse(await readFile(join(dir, channel, index), 'utf8')) as {
           version?: unknown;
@@ -75,7 +68,7 @@ export async function readFeed(dir: string): Promise<ChannelRelease[]> {
           release.files.push({
             url: f.url,
             ...(typeof f.size === 'number' && { size: f.size }),
-            present: FILE.test(f.url) && names.includes(f.url),
+            present: UPDATE_FILE_PATTERN.test(f.url) && names.includes(f.url),
           });
         }
         const missing = release.files.filter((f) => !f.present).map((f) => f.url);
