@@ -8,9 +8,11 @@
  *     module's resident cost.
  * The window is closed (hidden) at idle, so its renderer is not resident then: what stays is Electron's main process
  * (a Node with Chromium's browser side), its GPU and network helpers.
+ * Without Chromium (BENCH_CHROMIUM, default /usr/bin/chromium, missing or not starting) the page's figures are skipped
+ * with a line saying why, and the bench ends normally.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +21,8 @@ import { chromium } from 'playwright-core';
 import { SCENARIOS } from '../test/app/renderer/scenarios.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
+/** Debian's Chromium; BENCH_CHROMIUM names another (or a missing one, to see the skip). */
+const CHROMIUM = process.env.BENCH_CHROMIUM ?? '/usr/bin/chromium';
 const mib = (kb: number) => (kb / 1024).toFixed(1);
 
 /** PSS (kB) of a process and all its descendants (shared pages counted once in total, not once per process). */
@@ -47,7 +51,13 @@ function treePss(pid: number): number {
   return total;
 }
 
+/** Said instead of the renderer's figures: the bench ends normally without them (the agent's figures are printed). */
+function rendererSkipped(why: string): string[] {
+  return [`status window page: figures skipped, ${why}`];
+}
+
 async function rendererFigures(): Promise<string[]> {
+  if (!existsSync(CHROMIUM)) return rendererSkipped(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set BENCH_CHROMIUM)`);
   const out = mkdtempSync(join(tmpdir(), 'aw-bench-renderer-'));
   try {
     const built = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle-renderer.mjs')], {
@@ -64,10 +74,15 @@ async function rendererFigures(): Promise<string[]> {
         platform: 'browser',
       })
     ).outputFiles[0]!.text;
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
-    });
+    let browser: Awaited<ReturnType<typeof chromium.launch>>;
+    try {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking'],
+      });
+    } catch (err) {
+      return rendererSkipped(`Chromium at ${CHROMIUM} did not start (${String((err as Error).message).split('\n')[0]!.slice(0, 200)})`);
+    }
     try {
       // The browser process's pid: Playwright does not expose it; the newest chromium child of this process is it.
       const browserPid = Number(
