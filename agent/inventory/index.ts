@@ -3,9 +3,6 @@ import { OsName } from '../../protocol/index.js';
 import { AppwachtError, describeError, errorCode } from '../errors.js';
 import { currentOs } from './current-os.js';
 import { assertRootFolder } from './root-folder.js';
-import { linuxSources } from './sources.linux.js';
-import { macosSources } from './sources.macos.js';
-import { windowsSources } from './sources.windows.js';
 import { processSource } from './sources/processes.js';
 import type {
   CollectContext,
@@ -19,11 +16,14 @@ import type {
 
 export type * from './types.js';
 
-/** The one place that chooses OS-specific code. */
-const SOURCES_BY_OS: Record<OsName, InventorySource[]> = {
-  linux: linuxSources,
-  macos: macosSources,
-  windows: windowsSources,
+/**
+ * The one place that chooses OS-specific code. Each OS's sources are imported when that OS is scanned or a capture of it
+ * is parsed: a Linux scan does not load the registry or AppX code, nor a Windows scan the Linux sources.
+ */
+const SOURCES_BY_OS: Record<OsName, () => Promise<readonly InventorySource[]>> = {
+  linux: async () => (await import('./sources.linux.js')).linuxSources,
+  macos: async () => (await import('./sources.macos.js')).macosSources,
+  windows: async () => (await import('./sources.windows.js')).windowsSources,
 };
 
 export { currentOs };
@@ -52,7 +52,7 @@ export async function collectRawInventory(
   const live = options.root === undefined && os === currentOs();
   if (options.root !== undefined) await assertRootFolder(options.root);
   const ctx: CollectContext = { os, root, live };
-  const sources = SOURCES_BY_OS[os];
+  const sources = await SOURCES_BY_OS[os]();
   const results = await Promise.all(sources.map((s) => timed(() => s.collect(ctx))));
   const raw: RawInventory = {
     format: 'appwacht-raw-inventory',
@@ -116,8 +116,6 @@ export interface Inventory {
   sources: SourceReport[];
 }
 
-const ALL_SOURCES = new Map<string, InventorySource>([...linuxSources, ...macosSources, ...windowsSources].map((s) => [s.id, s]));
-
 const MAX_UNREAD_MESSAGE = 1000;
 
 /** One error for a source that was read only in part: the first place's code, every place in the message. */
@@ -172,8 +170,9 @@ async function parseOne<T>(
 export async function parseRawInventory(raw: RawInventory): Promise<Inventory> {
   const apps: InstalledApp[] = [];
   const sources: SourceReport[] = [];
+  const parsers = new Map((await SOURCES_BY_OS[raw.os]()).map((s) => [s.id, s]));
   for (const [id, result] of Object.entries(raw.sources)) {
-    const source = ALL_SOURCES.get(id);
+    const source = parsers.get(id);
     const { report, items } = await parseOne(
       id,
       result,

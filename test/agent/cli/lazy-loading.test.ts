@@ -77,12 +77,16 @@ describe('lazy command loading', () => {
     }
   });
 
-  it('a scan of this (Linux) machine loads no plist parsers: only macOS bundles need them', async (t) => {
-    if (process.platform !== 'linux') return t.skip('checks the Linux scan; on macOS the bundles need the parsers');
+  it('a scan of this (Linux) machine loads the Linux sources only: no Windows or macOS source, no plist parsers', async (t) => {
+    if (process.platform !== 'linux') return t.skip('checks the Linux scan');
     const loaded = await sourcesLoadedBy(['scan', '--json']);
-    assert.ok(loaded.includes('agent/inventory/sources/bundles.ts'), 'the macOS source is registered (and its code loaded)');
+    assert.ok(loaded.includes('agent/inventory/sources/dpkg.ts'), 'the recorder saw the Linux sources');
     assert.deepEqual(
-      loaded.filter((s) => /^agent\/inventory\/sources\/plist\.ts$|^node_modules\/(plist|@xmldom|bplist-parser)\//.test(s)),
+      loaded.filter((s) =>
+        /^agent\/inventory\/(sources\.(windows|macos)\.ts|sources\/(registry|windows-commands|appx|bundles|plist)\.ts)$|^node_modules\/(plist|@xmldom|bplist-parser)\//.test(
+          s,
+        ),
+      ),
       [],
     );
   });
