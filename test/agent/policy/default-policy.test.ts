@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Policy } from '../../../protocol/index.js';
 import { getCatalogApp } from '../../../agent/catalog/index.js';
-import { DefaultPolicyError, loadDefaultPolicy, parseDefaultPolicy } from '../../../agent/policy/default-policy.js';
+import { loadDefaultPolicy } from '../../../agent/policy/default-policy.js';
+import { DefaultPolicyError, parseDefaultPolicy } from '../../../agent/policy/default-policy-check.js';
 
 const FILE = new URL('../../../assets/default-policy.json', import.meta.url);
 const text = readFileSync(FILE, 'utf8');
@@ -69,4 +73,25 @@ describe('parseDefaultPolicy() fails loudly on a broken bundled policy', () => {
       );
     });
   }
+});
+
+describe('the build checks the bundled policy (scripts/check-default-policy.ts)', () => {
+  const script = new URL('../../../scripts/check-default-policy.ts', import.meta.url).pathname;
+  const check = (args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+  it('passes the real file', () => {
+    const r = check([]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('fails with the reason on a broken one, so `npm run build` stops', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'appwacht-default-policy-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'default-policy.json');
+    writeFileSync(file, text.replace('"app": "kik"', '"app": "kik-messenger"'));
+    const r = check([file]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /check-default-policy: .*kik-messenger/);
+  });
 });
