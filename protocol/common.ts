@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { OS_NAMES } from './os.js';
 
 /** The three desktop platforms Appwacht runs on; node's `process.platform` maps onto them in one place. */
-export const OsName = z.enum(['windows', 'macos', 'linux']);
+export const OsName = z.enum(OS_NAMES);
 export type OsName = z.infer<typeof OsName>;
 
 /** Where an installed-app record came from. `process` is used for running-process evidence. */

@@ -1,4 +1,5 @@
 export * from './common.js';
+export * from './os.js';
 export * from './matcher.js';
 export * from './policy.js';
 export * from './enrollment.js';

@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import type { SignedPolicy } from './policy.js';
+import { publicKeyBytes } from './public-key.js';
 
 /**
  * Ed25519 policy signatures. Public keys travel as base64 of the raw 32 bytes (44 characters),
@@ -17,8 +18,8 @@ export class SignatureError extends Error {
 }
 
 export function publicKeyFromBase64(raw: string): KeyObject {
-  const bytes = Buffer.from(raw.trim(), 'base64');
-  if (bytes.length !== 32) throw new SignatureError('BAD_KEY', 'policy public key must be 32 bytes of base64 (Ed25519)');
+  const bytes = publicKeyBytes(raw);
+  if (!bytes) throw new SignatureError('BAD_KEY', 'policy public key must be 32 bytes of base64 (Ed25519)');
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: bytes.toString('base64url') }, format: 'jwk' });
 }
 

@@ -1,4 +1,4 @@
-import { OsName } from '../../protocol/index.js';
+import { isOsName } from '../../protocol/os.js';
 import { UsageError } from '../errors.js';
 import type { InventoryOptions } from '../scan.js';
 import { stringOption, type OptionValues } from './command.js';
@@ -25,11 +25,10 @@ export function readInventoryOptions(values: OptionValues): InventoryOptions {
   const osText = stringOption(values, 'os');
   if (root !== undefined && from !== undefined) throw new UsageError('--root and --from cannot be combined');
   if (osText !== undefined && root === undefined) throw new UsageError('--os only applies together with --root');
-  const os = osText === undefined ? undefined : OsName.safeParse(osText);
-  if (os && !os.success) throw new UsageError(`--os must be macos or linux, not "${osText}"`);
-  if (os?.data === 'windows')
+  if (osText !== undefined && !isOsName(osText)) throw new UsageError(`--os must be macos or linux, not "${osText}"`);
+  if (osText === 'windows')
     throw new UsageError(
       'Windows is read from the registry, not a folder tree: capture it with "appwacht inventory --raw" on the laptop and use --from',
     );
-  return { root, from, os: os?.data };
+  return { root, from, os: osText };
 }

@@ -1,6 +1,6 @@
 import { posix, win32 } from 'node:path';
 import type { Lang } from '../../protocol/index.js';
-import { publicKeyFromBase64 } from '../../protocol/signing.js';
+import { publicKeyBytes } from '../../protocol/public-key.js';
 import { UPDATE_CHANNEL_PATTERN } from '../../protocol/updates.js';
 import { AppwachtError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../log.js';
@@ -33,14 +33,8 @@ function isHttpUrl(v: string): boolean {
   }
 }
 
-function isPublicKey(v: string): boolean {
-  try {
-    publicKeyFromBase64(v);
-    return true;
-  } catch {
-    return false;
-  }
-}
+// publicKeyBytes, not publicKeyFromBase64: the same check without loading node:crypto on every start.
+const isPublicKey = (v: string): boolean => publicKeyBytes(v) !== undefined;
 
 const httpUrl = (what: string) =>
   holds(isHttpUrl, `must be an http(s) URL of the ${what}, e.g. https://appwacht.intranet.example`);

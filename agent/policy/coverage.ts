@@ -1,4 +1,5 @@
-import { essentialGaps, type CoverageGap, type OsName } from '../../protocol/index.js';
+import { essentialGaps } from '../../protocol/coverage.js';
+import type { CoverageGap, OsName } from '../../protocol/index.js';
 
 /** What the coverage rule needs to know about each source of a scan (SourceReport has more). */
 export interface SourceOutcome {

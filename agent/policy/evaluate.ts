@@ -1,14 +1,14 @@
-import {
-  statusWithGaps,
-  type ComplianceState,
-  type CoverageGap,
-  type Finding,
-  type Matcher,
-  type Occurrence,
-  type OsName,
-  type Policy,
-  type PolicyRule,
-  type ProcessEvidence,
+import { statusWithGaps } from '../../protocol/coverage.js';
+import type {
+  ComplianceState,
+  CoverageGap,
+  Finding,
+  Matcher,
+  Occurrence,
+  OsName,
+  Policy,
+  PolicyRule,
+  ProcessEvidence,
 } from '../../protocol/index.js';
 import { getCatalogApp, getCatalogMatcher } from '../catalog/index.js';
 import type { InstalledApp, RunningProcess } from '../inventory/types.js';

@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { publicKeyFromBase64, type Lang, type Policy } from '../../protocol/index.js';
+import type { Lang, Policy } from '../../protocol/index.js';
 import { describeError } from '../errors.js';
 import { formatDateTime } from '../i18n.js';
 import { loadDefaultPolicy } from '../policy/default-policy.js';
-import { isExpired, openSignedPolicy } from '../policy/signed.js';
-import { CachedPolicy } from '../policy/store.js';
 import { statePath } from '../state/names.js';
 
 export type PolicyAtHand =
@@ -37,6 +35,13 @@ export async function policyAtHand(input: {
     return bundled('cache-invalid', describeError(err));
   }
   try {
+    // Checking the cache needs the protocol's schemas (zod) and node:crypto: loaded here, so a scan in local mode
+    // loads neither (BENCHMARKS.md, "Start-up").
+    const [{ CachedPolicy }, { isExpired, openSignedPolicy }, { publicKeyFromBase64 }] = await Promise.all([
+      import('../policy/store.js'),
+      import('../policy/signed.js'),
+      import('../../protocol/signing.js'),
+    ]);
     const entry = CachedPolicy.parse(JSON.parse(text));
     const policy = openSignedPolicy(entry.signed, publicKeyFromBase64(input.publicKey));
     return { origin: 'cache', policy, receivedAt: entry.receivedAt, expired: isExpired(policy, input.now ?? new Date()) };

@@ -1,6 +1,5 @@
 import type { ComplianceStatus, Policy } from '../../../protocol/index.js';
 import { resolveConfig } from '../../config/resolve.js';
-import { readPolicyFile } from '../../policy/policy-file.js';
 import { describePolicyAtHand, policyAtHand } from '../../runtime/policy-at-hand.js';
 import { scan } from '../../scan.js';
 import { ExitCode, stringOption, type Command } from '../command.js';
@@ -53,7 +52,8 @@ Exit codes: 0 compliant (or only warnings), 1 banned app found, 2 error (e.g. --
     let origin: PolicyOrigin = 'file';
     let note: string | undefined;
     let policy: Policy;
-    if (policyPath) policy = await readPolicyFile(policyPath);
+    // A policy file needs the protocol's schemas (zod): loaded only then.
+    if (policyPath) policy = await (await import('../../policy/policy-file.js')).readPolicyFile(policyPath);
     else {
       // Never a network call: the policy the background agent last verified and kept, else the bundled one.
       const stateDir = stringOption(values, 'state-dir');

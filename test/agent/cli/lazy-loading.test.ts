@@ -58,7 +58,8 @@ describe('lazy command loading', () => {
     );
   });
 
-  // protocol/signing.ts (the key check) and protocol/updates.ts (the UpdateChannel setting's pattern) hold no zod.
+  // protocol/public-key.ts (the key check) and protocol/updates.ts (the UpdateChannel setting's pattern) hold no zod;
+  // protocol/signing.ts would load node:crypto.
   it('status, with a state file the agent wrote, loads its own command only: no zod, catalog, inventory, HTTP or plist', async () => {
     await mkdir(join(dir, 'state'), { recursive: true });
     await writeFile(join(dir, 'state', STATE_FILES.runtimeState), JSON.stringify(emptyState(new Date(), 1, '0.1.0')));
@@ -67,7 +68,7 @@ describe('lazy command loading', () => {
       assert.ok(loaded.includes('agent/cli/commands/status.ts'));
       assert.deepEqual(
         loaded.filter((s) =>
-          /^agent\/cli\/commands\/(scan|run|inventory|enroll|config)\.ts$|^agent\/(inventory\/sources|catalog)\/|^node_modules\/(zod|undici|plist|@xmldom|bplist-parser)\/|^protocol\/(?!signing|updates)/.test(
+          /^agent\/cli\/commands\/(scan|run|inventory|enroll|config)\.ts$|^agent\/(inventory\/sources|catalog)\/|^node_modules\/(zod|undici|plist|@xmldom|bplist-parser)\/|^protocol\/(?!public-key|updates)/.test(
             s,
           ),
         ),
