@@ -1,9 +1,8 @@
-import { z } from 'zod';
-import { OsName } from '../../protocol/index.js';
+import type { OsName } from '../../protocol/index.js';
 import { AppwachtError, describeError, errorCode } from '../errors.js';
 import { currentOs } from './current-os.js';
 import { assertRootFolder } from './root-folder.js';
-import { processSource } from './sources/processes.js';
+import { processSource, type RawProcessList } from './sources/processes.js';
 import type {
   CollectContext,
   InstalledApp,
@@ -27,6 +26,13 @@ const SOURCES_BY_OS: Record<OsName, () => Promise<readonly InventorySource[]>> =
 };
 
 export { currentOs };
+
+/**
+ * The raw inventories collectRawInventory made in this process. Their data comes from our own typed collect code, so
+ * parseRawInventory parses it as it is; any other (a capture read from disk) is checked first, with zod loaded then.
+ * A capture written to disk and read back is a new object: it is checked.
+ */
+const collectedHere = new WeakSet<RawInventory>();
 
 async function timed(collect: () => Promise<unknown>): Promise<RawSourceResult> {
   const start = performance.now();
@@ -64,35 +70,17 @@ export async function collectRawInventory(
   };
   if (options.processes ?? live)
     raw.processes = await timed(() => processSource.collect({ os: currentOs(), root: '/', live: true }));
+  collectedHere.add(raw);
   return raw;
 }
 
-const RawSourceResultSchema = z.union([
-  z.object({ ok: z.literal(true), ms: z.number(), data: z.unknown() }),
-  z.object({ ok: z.literal(false), ms: z.number(), error: z.object({ code: z.string(), message: z.string() }) }),
-]);
-const RawInventorySchema = z.object({
-  format: z.literal('appwacht-raw-inventory'),
-  version: z.literal(1),
-  os: OsName,
-  root: z.string(),
-  collectedAt: z.string(),
-  sources: z.record(z.string(), RawSourceResultSchema),
-  processes: RawSourceResultSchema.optional(),
-});
-
 export class RawInventoryError extends AppwachtError {}
 
-/** Checks the envelope of a raw inventory read from disk; each source's data is checked by its parser. */
-export function validateRawInventory(value: unknown): RawInventory {
-  const result = RawInventorySchema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new RawInventoryError(
-      'RAW_INVALID',
-      `not an Appwacht raw inventory: ${issue?.path.join('.') || '(top)'}: ${issue?.message}`,
-    );
-  }
+/** Checks the envelope of a raw inventory read from disk; each source's data is checked by its own shape when parsed. */
+export async function validateRawInventory(value: unknown): Promise<RawInventory> {
+  const { checkShape, RawInventoryShape } = await import('./capture-check.js');
+  const result = checkShape(RawInventoryShape, value);
+  if (!result.ok) throw new RawInventoryError('RAW_INVALID', `not an Appwacht raw inventory: ${result.issue}`);
   return result.data as RawInventory;
 }
 
@@ -164,10 +152,11 @@ async function parseOne<T>(
 }
 
 /**
- * Pure (async only for parsers loaded on first use): raw inventory → records. A source whose data cannot be parsed is
+ * Pure (async only to load parsers and capture checks on first use): raw inventory → records. A source whose data cannot be parsed is
  * reported as failed; the others still count.
  */
 export async function parseRawInventory(raw: RawInventory): Promise<Inventory> {
+  const collected = collectedHere.has(raw);
   const apps: InstalledApp[] = [];
   const sources: SourceReport[] = [];
   const parsers = new Map((await SOURCES_BY_OS[raw.os]()).map((s) => [s.id, s]));
@@ -178,7 +167,7 @@ export async function parseRawInventory(raw: RawInventory): Promise<Inventory> {
       result,
       source &&
         (async (data) => {
-          const r = await source.parse(data);
+          const r = await source.parse(collected ? data : await source.check(data));
           return { items: r.apps, problems: r.problems, ...(r.unread && { unread: r.unread }) };
         }),
     );
@@ -188,7 +177,7 @@ export async function parseRawInventory(raw: RawInventory): Promise<Inventory> {
   let processes: RunningProcess[] = [];
   if (raw.processes) {
     const { report, items } = await parseOne(processSource.id, raw.processes, async (data) => {
-      const r = processSource.parse(data);
+      const r = processSource.parse(collected ? (data as RawProcessList) : await processSource.check(data));
       return { items: r.processes, problems: r.problems };
     });
     sources.push(report);

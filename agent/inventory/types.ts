@@ -1,4 +1,6 @@
 import type { OsName, Scope, SourceKind } from '../../protocol/index.js';
+import type { RawInventoryShape, RawSourceResultShape } from './capture-check.js';
+import type { RawOf } from './sources/raw.js';
 
 /** The identifiers a platform gives an installed app; the matcher compares these exactly. */
 export interface AppIds {
@@ -56,23 +58,11 @@ export interface ParseResult {
   unread?: UnreadPlace[];
 }
 
-export type RawSourceResult =
-  { ok: true; ms: number; data: unknown } | { ok: false; ms: number; error: { code: string; message: string } };
+/** One source's outcome in a raw inventory: its raw data, or why collect failed. */
+export type RawSourceResult = RawOf<typeof RawSourceResultShape>;
 
-/**
- * The serialisable capture of a machine: verbatim tool outputs and file contents, so that
- * a capture from a Windows laptop can be replayed (parsed and evaluated) anywhere.
- */
-export interface RawInventory {
-  format: 'appwacht-raw-inventory';
-  version: 1;
-  os: OsName;
-  /** The folder file-based sources read below ("/" on a live system). */
-  root: string;
-  collectedAt: string;
-  sources: Record<string, RawSourceResult>;
-  processes?: RawSourceResult;
-}
+/** The serialisable capture of a machine (capture-check.ts has its shape). */
+export type RawInventory = RawOf<typeof RawInventoryShape>;
 
 export interface CollectContext {
   os: OsName;
@@ -83,19 +73,23 @@ export interface CollectContext {
 }
 
 /**
- * One inventory source: `collect` does the I/O and returns serialisable raw data;
- * `parse` is pure and must validate `raw`, which may come from a file on disk. It may be async only to load a parser on
- * first use (the macOS bundles' plist parsers, which no Linux or Windows scan should pay for); it reads nothing else.
+ * One inventory source. `collect` does the I/O and returns serialisable raw data of the source's shape. `check` is for
+ * raw data read from a capture on disk, which may be anything: it checks it against that shape (loading zod on
+ * demand) and applies the shape's defaults. `parse` is pure: checked or freshly collected data → records. It may be
+ * async only to load a parser on first use (the macOS bundles' plist parsers, which no Linux or Windows scan should pay
+ * for); it reads nothing else.
  */
-export interface InventorySource {
+export interface InventorySource<Raw = unknown> {
   id: string;
-  collect(ctx: CollectContext): Promise<unknown>;
-  parse(raw: unknown): ParseResult | Promise<ParseResult>;
+  collect(ctx: CollectContext): Promise<Raw>;
+  check(raw: unknown): Promise<Raw>;
+  parse(raw: Raw): ParseResult | Promise<ParseResult>;
 }
 
-/** The running-process source: same two halves, but it yields processes, not installed apps. */
-export interface ProcessSource {
+/** The running-process source: same three parts, but it yields processes, not installed apps. */
+export interface ProcessSource<Raw = unknown> {
   id: 'processes';
-  collect(ctx: CollectContext): Promise<unknown>;
-  parse(raw: unknown): { processes: RunningProcess[]; problems: string[] };
+  collect(ctx: CollectContext): Promise<Raw>;
+  check(raw: unknown): Promise<Raw>;
+  parse(raw: Raw): { processes: RunningProcess[]; problems: string[] };
 }

@@ -1,8 +1,7 @@
 import path from 'node:path';
-import { z } from 'zod';
 import type { InstalledApp, InventorySource } from '../types.js';
 import { listHomes } from './homes.js';
-import { MAX_SMALL_FILE, NOT_PRESENT, NotPresent, Problems, Scope, validateRaw } from './raw.js';
+import { checkRaw, MAX_SMALL_FILE, NOT_PRESENT, NotPresent, Problems, type RawOf, Scope, type Zod } from './raw.js';
 import { describeFsProblem, isMissing, mapLimit, RootFs } from './rootfs.js';
 
 /**
@@ -18,19 +17,21 @@ import { describeFsProblem, isMissing, mapLimit, RootFs } from './rootfs.js';
 const HOME_FOLDERS = ['Applications', 'AppImages', '.local/bin', 'bin', 'Desktop', 'Downloads'];
 const MAX_ENTRIES_PER_FOLDER = 5000;
 
-const RawAppImageFile = z.object({
-  path: z.string(),
-  scope: Scope,
-  user: z.string().optional(),
-  /** AppImage type from the magic bytes, null when the file has the suffix but not the magic. */
-  type: z.union([z.literal(1), z.literal(2), z.null()]),
-  size: z.number().int().min(0),
-});
-const RawAppImages = z.union([
-  NotPresent,
-  z.object({ present: z.literal(true), files: z.array(RawAppImageFile), problems: Problems }),
-]);
-export type RawAppImages = z.infer<typeof RawAppImages>;
+const RawAppImageFile = (zod: Zod) =>
+  zod.object({
+    path: zod.string(),
+    scope: Scope(zod),
+    user: zod.string().optional(),
+    /** AppImage type from the magic bytes, null when the file has the suffix but not the magic. */
+    type: zod.union([zod.literal(1), zod.literal(2), zod.null()]),
+    size: zod.number().int().min(0),
+  });
+const RawAppImages = (zod: Zod) =>
+  zod.discriminatedUnion('present', [
+    NotPresent(zod),
+    zod.object({ present: zod.literal(true), files: zod.array(RawAppImageFile(zod)), problems: Problems(zod) }),
+  ]);
+export type RawAppImages = RawOf<typeof RawAppImages>;
 
 /** Pure: the AppImage type in a file's first bytes, or null. */
 export function appImageType(head: Uint8Array): 1 | 2 | null {
@@ -84,7 +85,7 @@ async function collect(root: string): Promise<RawAppImages> {
   const fs = new RootFs(root);
   const problems: string[] = [];
   const folders = await foldersToSearch(fs, problems);
-  const files: z.infer<typeof RawAppImageFile>[] = [];
+  const files: RawOf<typeof RawAppImageFile>[] = [];
   const seen = new Set<string>();
   let anyFolder = false;
   for (const folder of folders) {
@@ -170,8 +171,7 @@ export function appImageName(fileName: string): { name: string; version?: string
   return { name, ...(version ? { version } : {}) };
 }
 
-export function parseAppImages(raw: unknown): { apps: InstalledApp[]; problems: string[] } {
-  const data = validateRaw(RawAppImages, raw, 'appimage');
+export function parseAppImages(data: RawAppImages): { apps: InstalledApp[]; problems: string[] } {
   if (!data.present) return { apps: [], problems: [] };
   const apps = data.files.map((file): InstalledApp => {
     const base = path.posix.basename(file.path);
@@ -189,8 +189,9 @@ export function parseAppImages(raw: unknown): { apps: InstalledApp[]; problems: 
   return { apps, problems: [...data.problems] };
 }
 
-export const appImageSource: InventorySource = {
+export const appImageSource: InventorySource<RawAppImages> = {
   id: 'appimage',
   collect: (ctx) => collect(ctx.root),
+  check: (raw) => checkRaw(RawAppImages, raw, 'appimage'),
   parse: parseAppImages,
 };

@@ -2,9 +2,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppwachtError, SourceError } from '../../errors.js';
 import type { CollectContext, InstalledApp, InventorySource, ParseResult } from '../types.js';
-import { validateRaw } from './raw.js';
-import { accountName, capture, checkIdentity, parseWhoami, windowsTools } from './windows-commands.js';
-import type { CommandCapture, WindowsSourceOptions, WindowsTools } from './windows-commands.js';
+import { checkRaw, type RawOf, type Zod } from './raw.js';
+import { accountName, capture, checkIdentity, CommandCaptureShape, parseWhoami, windowsTools } from './windows-commands.js';
+import type { WindowsSourceOptions, WindowsTools } from './windows-commands.js';
 
 /**
  * Microsoft Store / MSIX packages via Windows PowerShell's Get-AppxPackage (WhatsApp Desktop has been a Store
@@ -40,14 +40,16 @@ export const PROVISIONED_SCRIPT =
   `${PREAMBLE}; Get-AppxProvisionedPackage -Online | Select-Object DisplayName, PackageName, ` +
   `@{n='Version';e={$_.Version.ToString()}}, PublisherId, InstallLocation | ConvertTo-Json -Compress`;
 
-export interface RawAppx {
-  elevated: boolean;
-  whoami: CommandCapture;
-  /** Get-AppxPackage's JSON, verbatim. */
-  packages: string;
-  /** Get-AppxProvisionedPackage's JSON, verbatim (elevated only). */
-  provisioned?: CommandCapture;
-}
+const RawAppx = (zod: Zod) =>
+  zod.object({
+    elevated: zod.boolean(),
+    whoami: CommandCaptureShape(zod),
+    /** Get-AppxPackage's JSON, verbatim. */
+    packages: zod.string(),
+    /** Get-AppxProvisionedPackage's JSON, verbatim (elevated only). */
+    provisioned: CommandCaptureShape(zod).optional(),
+  });
+export type RawAppx = RawOf<typeof RawAppx>;
 
 async function collectAppx(tools: WindowsTools, ctx: CollectContext): Promise<RawAppx> {
   if (!ctx.live) {
@@ -85,6 +87,8 @@ export function jsonList(text: string): unknown[] {
   );
 }
 
+// PowerShell's JSON is untrusted input on every scan, live ones too: checked with zod, which this Windows-only module
+// imports (the index loads it only for Windows scans and captures).
 const optionalText = z
   .union([z.string(), z.null()])
   .optional()
@@ -185,20 +189,8 @@ export function provisionedPackages(items: unknown[], problems: string[]): Insta
   return apps;
 }
 
-const CaptureSchema = z.union([
-  z.object({ ok: z.literal(true), output: z.string() }),
-  z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
-]);
-const RawAppxSchema = z.object({
-  elevated: z.boolean(),
-  whoami: CaptureSchema,
-  packages: z.string(),
-  provisioned: CaptureSchema.optional(),
-});
-
 /** Pure half. Unusable package JSON fails the source (APPX_JSON/APPX_SHAPE); single bad entries become problems. */
-export function parseAppx(raw: unknown): ParseResult {
-  const data = validateRaw(RawAppxSchema, raw, 'appx');
+export function parseAppx(data: RawAppx): ParseResult {
   const problems: string[] = [];
   if (!data.elevated) problems.push('not elevated: only the current user’s Store packages were listed');
   const items = jsonList(data.packages);
@@ -217,9 +209,14 @@ export function parseAppx(raw: unknown): ParseResult {
   return { apps, problems };
 }
 
-export function createAppxSource(options: WindowsSourceOptions = {}): InventorySource {
+export function createAppxSource(options: WindowsSourceOptions = {}): InventorySource<RawAppx> {
   const tools = windowsTools(options);
-  return { id: 'appx', collect: (ctx) => collectAppx(tools, ctx), parse: parseAppx };
+  return {
+    id: 'appx',
+    collect: (ctx) => collectAppx(tools, ctx),
+    check: (raw) => checkRaw(RawAppx, raw, 'appx'),
+    parse: parseAppx,
+  };
 }
 
 export const appxSource = createAppxSource();

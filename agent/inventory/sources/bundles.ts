@@ -1,11 +1,10 @@
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
 import { describeError, errorCode } from '../../errors.js';
 import type { CollectContext, InstalledApp, InventorySource, ParseResult } from '../types.js';
 import type { BundleInfo } from './plist.js';
-import { validateRaw } from './raw.js';
+import { checkRaw, type RawOf, type Zod } from './raw.js';
 
 /**
  * macOS app bundles, found by walking the usual install folders below `ctx.root` (file-based, so a mounted
@@ -25,26 +24,28 @@ import { validateRaw } from './raw.js';
  */
 
 /** One bundle as the collector saw it. `infoPlist` is base64 so binary plists survive JSON. */
-export interface RawBundle {
-  /** Path on the inventoried system ("/Applications/WhatsApp.app"), independent of the root it was read below. */
-  path: string;
-  scope: 'machine' | 'user';
-  user?: string;
-  infoPlist?: string;
-  infoPlistError?: { code: string; message: string };
-}
+const RawBundle = (zod: Zod) =>
+  zod.object({
+    /** Path on the inventoried system ("/Applications/WhatsApp.app"), independent of the root it was read below. */
+    path: zod.string().min(1),
+    scope: zod.enum(['machine', 'user']),
+    user: zod.string().optional(),
+    infoPlist: zod.string().optional(),
+    infoPlistError: zod.object({ code: zod.string(), message: zod.string() }).optional(),
+  });
+export type RawBundle = RawOf<typeof RawBundle>;
 
-export interface RawBundles {
-  bundles: RawBundle[];
-  problems: string[];
-  /** Folders that exist (or must) but could not be listed: bundles there are unseen. Absent in older captures. */
-  unreadable?: UnreadFolder[];
-}
+const UnreadFolder = (zod: Zod) => zod.object({ path: zod.string(), code: zod.string() });
+export type UnreadFolder = RawOf<typeof UnreadFolder>;
 
-export interface UnreadFolder {
-  path: string;
-  code: string;
-}
+const RawBundles = (zod: Zod) =>
+  zod.object({
+    bundles: zod.array(RawBundle(zod)),
+    problems: zod.array(zod.string()),
+    /** Folders that exist (or must) but could not be listed: bundles there are unseen. Absent in older captures. */
+    unreadable: zod.array(UnreadFolder(zod)).optional(),
+  });
+export type RawBundles = RawOf<typeof RawBundles>;
 
 /** Info.plist files are a few KiB; anything this large is not one and is not read into memory. */
 const MAX_PLIST_BYTES = 1024 * 1024;
@@ -150,20 +151,6 @@ export async function collectBundles(ctx: Pick<CollectContext, 'root'>): Promise
   };
 }
 
-const RawBundlesSchema = z.object({
-  bundles: z.array(
-    z.object({
-      path: z.string().min(1),
-      scope: z.enum(['machine', 'user']),
-      user: z.string().optional(),
-      infoPlist: z.string().optional(),
-      infoPlistError: z.object({ code: z.string(), message: z.string() }).optional(),
-    }),
-  ),
-  problems: z.array(z.string()),
-  unreadable: z.array(z.object({ path: z.string(), code: z.string() })).optional(),
-});
-
 function folderName(bundlePath: string): string {
   return path.posix.basename(bundlePath).replace(/\.app$/i, '');
 }
@@ -172,8 +159,7 @@ function folderName(bundlePath: string): string {
  * Pure half: raw bundles → records. A bundle whose plist is missing or broken still counts by its folder name. The plist
  * parsers (xmldom & co., ~250 kB) are loaded here, on first use, so that no scan without bundles loads them.
  */
-export async function parseBundles(raw: unknown): Promise<ParseResult> {
-  const data = validateRaw(RawBundlesSchema, raw, 'bundles');
+export async function parseBundles(data: RawBundles): Promise<ParseResult> {
   const { bundleInfoFrom, parsePlistDict } = await import('./plist.js');
   const problems = [...data.problems];
   const apps: InstalledApp[] = [];
@@ -220,8 +206,9 @@ const UNREAD_WHY: Record<string, string> = {
   ENOENT: 'missing (not a macOS system folder tree?)',
 };
 
-export const bundleSource: InventorySource = {
+export const bundleSource: InventorySource<RawBundles> = {
   id: 'bundles',
   collect: (ctx) => collectBundles(ctx),
+  check: (raw) => checkRaw(RawBundles, raw, 'bundles'),
   parse: parseBundles,
 };

@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { z } from 'zod';
 import type { InstalledApp, InventorySource } from '../types.js';
 import { analyzeExec, parseDesktopEntry } from './desktop-entry-parse.js';
 import { listHomes } from './homes.js';
-import { MAX_SMALL_FILE, NOT_PRESENT, NotPresent, Problems, Scope, validateRaw } from './raw.js';
+import { checkRaw, MAX_SMALL_FILE, NOT_PRESENT, NotPresent, Problems, type RawOf, Scope, type Zod } from './raw.js';
 import { describeFsProblem, mapLimit, RootFs } from './rootfs.js';
 
 /**
@@ -28,17 +27,19 @@ export interface DesktopApp extends InstalledApp {
 const SYSTEM_DIRS = ['/usr/local/share/applications', '/usr/share/applications'];
 const LIMITS = { maxDepth: 6, maxFiles: 5000 };
 
-const RawDir = z.object({
-  dir: z.string(),
-  scope: Scope,
-  user: z.string().optional(),
-  files: z.array(z.object({ relative: z.string(), text: z.string() })),
-});
-const RawDesktopEntries = z.union([
-  NotPresent,
-  z.object({ present: z.literal(true), dirs: z.array(RawDir), problems: Problems }),
-]);
-export type RawDesktopEntries = z.infer<typeof RawDesktopEntries>;
+const RawDir = (zod: Zod) =>
+  zod.object({
+    dir: zod.string(),
+    scope: Scope(zod),
+    user: zod.string().optional(),
+    files: zod.array(zod.object({ relative: zod.string(), text: zod.string() })),
+  });
+const RawDesktopEntries = (zod: Zod) =>
+  zod.discriminatedUnion('present', [
+    NotPresent(zod),
+    zod.object({ present: zod.literal(true), dirs: zod.array(RawDir(zod)), problems: Problems(zod) }),
+  ]);
+export type RawDesktopEntries = RawOf<typeof RawDesktopEntries>;
 
 async function collect(root: string): Promise<RawDesktopEntries> {
   const fs = new RootFs(root);
@@ -47,7 +48,7 @@ async function collect(root: string): Promise<RawDesktopEntries> {
     ...SYSTEM_DIRS.map((dir) => ({ dir, scope: 'machine' as const })),
     ...homes.map((h) => ({ dir: `${h.path}/.local/share/applications`, scope: 'user' as const, user: h.user })),
   ];
-  const dirs: z.infer<typeof RawDir>[] = [];
+  const dirs: RawOf<typeof RawDir>[] = [];
   for (const candidate of candidates) {
     try {
       if (!(await fs.isDirectory(candidate.dir))) continue; // missing: normal, most homes have none
@@ -71,8 +72,7 @@ async function collect(root: string): Promise<RawDesktopEntries> {
 }
 
 /** Pure: raw desktop files → records. Deleted (Hidden) and non-application entries are left out. */
-export function parseDesktopEntries(raw: unknown): { apps: DesktopApp[]; problems: string[] } {
-  const data = validateRaw(RawDesktopEntries, raw, 'desktop-entry');
+export function parseDesktopEntries(data: RawDesktopEntries): { apps: DesktopApp[]; problems: string[] } {
   if (!data.present) return { apps: [], problems: [] };
   const problems = [...data.problems];
   const apps: DesktopApp[] = [];
@@ -129,8 +129,9 @@ export function parseDesktopEntries(raw: unknown): { apps: DesktopApp[]; problem
   return { apps, problems };
 }
 
-export const desktopEntrySource: InventorySource = {
+export const desktopEntrySource: InventorySource<RawDesktopEntries> = {
   id: 'desktop-entry',
   collect: (ctx) => collect(ctx.root),
+  check: (raw) => checkRaw(RawDesktopEntries, raw, 'desktop-entry'),
   parse: parseDesktopEntries,
 };

@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import { SourceError } from '../../errors.js';
 import type { InstalledApp, InventorySource } from '../types.js';
-import { NOT_PRESENT, NotPresent, validateRaw } from './raw.js';
+import { checkRaw, NOT_PRESENT, NotPresent, type RawOf, type Zod } from './raw.js';
 import { isMissing, RootFs } from './rootfs.js';
 
 /**
@@ -13,8 +12,12 @@ const STATUS_PATH = '/var/lib/dpkg/status';
 // A desktop with 5000 packages has a status file of about 8 MB; anything near this cap is not a status file.
 const MAX_STATUS_BYTES = 128 * 1024 * 1024;
 
-const RawDpkg = z.union([NotPresent, z.object({ present: z.literal(true), path: z.string(), text: z.string() })]);
-export type RawDpkg = z.infer<typeof RawDpkg>;
+const RawDpkg = (zod: Zod) =>
+  zod.discriminatedUnion('present', [
+    NotPresent(zod),
+    zod.object({ present: zod.literal(true), path: zod.string(), text: zod.string() }),
+  ]);
+export type RawDpkg = RawOf<typeof RawDpkg>;
 
 async function collect(root: string): Promise<RawDpkg> {
   const fs = new RootFs(root);
@@ -151,11 +154,11 @@ export function parseDpkgStatus(text: string): { apps: InstalledApp[]; problems:
   return { apps, problems };
 }
 
-export const dpkgSource: InventorySource = {
+export const dpkgSource: InventorySource<RawDpkg> = {
   id: 'dpkg',
   collect: (ctx) => collect(ctx.root),
-  parse(raw) {
-    const data = validateRaw(RawDpkg, raw, 'dpkg');
+  check: (raw) => checkRaw(RawDpkg, raw, 'dpkg'),
+  parse(data) {
     if (!data.present) return { apps: [], problems: [] };
     return parseDpkgStatus(data.text);
   },

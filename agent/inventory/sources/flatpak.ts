@@ -1,10 +1,20 @@
 import path from 'node:path';
-import { z } from 'zod';
 import type { InstalledApp, InventorySource } from '../types.js';
 import { parseDesktopEntry, parseKeyFile } from './desktop-entry-parse.js';
 import { listHomes } from './homes.js';
 import { parseMetaInfo } from './metainfo.js';
-import { MAX_METAINFO_FILE, MAX_SMALL_FILE, NOT_PRESENT, NotPresent, Problems, RawTextFile, Scope, validateRaw } from './raw.js';
+import {
+  checkRaw,
+  MAX_METAINFO_FILE,
+  MAX_SMALL_FILE,
+  NOT_PRESENT,
+  NotPresent,
+  Problems,
+  type RawOf,
+  RawTextFile,
+  Scope,
+  type Zod,
+} from './raw.js';
 import { describeFsProblem, isMissing, mapLimit, RootFs } from './rootfs.js';
 
 /**
@@ -21,23 +31,25 @@ import { describeFsProblem, isMissing, mapLimit, RootFs } from './rootfs.js';
 const SYSTEM_INSTALLATION = '/var/lib/flatpak';
 const MAX_APPS_PER_INSTALLATION = 2000;
 
-const RawFlatpakApp = z.object({
-  id: z.string(),
-  scope: Scope,
-  user: z.string().optional(),
-  location: z.string(),
-  /** Where `current` points ("x86_64/stable"), when it is a link. */
-  ref: z.string().optional(),
-  metadata: z.string().optional(),
-  desktopFiles: z.array(RawTextFile).default([]),
-  metainfo: z.string().optional(),
-});
-const RawFlatpak = z.union([
-  NotPresent,
-  z.object({ present: z.literal(true), apps: z.array(RawFlatpakApp), problems: Problems }),
-]);
-export type RawFlatpak = z.infer<typeof RawFlatpak>;
-type RawApp = z.infer<typeof RawFlatpakApp>;
+const RawFlatpakApp = (zod: Zod) =>
+  zod.object({
+    id: zod.string(),
+    scope: Scope(zod),
+    user: zod.string().optional(),
+    location: zod.string(),
+    /** Where `current` points ("x86_64/stable"), when it is a link. */
+    ref: zod.string().optional(),
+    metadata: zod.string().optional(),
+    desktopFiles: zod.array(RawTextFile(zod)).default([]),
+    metainfo: zod.string().optional(),
+  });
+const RawFlatpak = (zod: Zod) =>
+  zod.discriminatedUnion('present', [
+    NotPresent(zod),
+    zod.object({ present: zod.literal(true), apps: zod.array(RawFlatpakApp(zod)), problems: Problems(zod) }),
+  ]);
+export type RawFlatpak = RawOf<typeof RawFlatpak>;
+type RawApp = RawOf<typeof RawFlatpakApp>;
 
 interface Installation {
   base: string;
@@ -191,16 +203,16 @@ function parseApp(app: RawApp, problems: string[]): InstalledApp | undefined {
   };
 }
 
-export function parseFlatpak(raw: unknown): { apps: InstalledApp[]; problems: string[] } {
-  const data = validateRaw(RawFlatpak, raw, 'flatpak');
+export function parseFlatpak(data: RawFlatpak): { apps: InstalledApp[]; problems: string[] } {
   if (!data.present) return { apps: [], problems: [] };
   const problems = [...data.problems];
   const apps = data.apps.map((a) => parseApp(a, problems)).filter((a) => a !== undefined);
   return { apps, problems };
 }
 
-export const flatpakSource: InventorySource = {
+export const flatpakSource: InventorySource<RawFlatpak> = {
   id: 'flatpak',
   collect: (ctx) => collect(ctx.root),
+  check: (raw) => checkRaw(RawFlatpak, raw, 'flatpak'),
   parse: parseFlatpak,
 };

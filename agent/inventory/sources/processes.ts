@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { SourceError } from '../../errors.js';
 import type { CollectContext, ProcessSource, RunningProcess } from '../types.js';
 import { listProcFs, listWithPsList } from './process-list.js';
+import { checkRaw, type RawOf, type Zod } from './raw.js';
 
 export { listProcFs, listWithPsList, processName, readProcEntry } from './process-list.js';
 
@@ -17,13 +17,21 @@ export { listProcFs, listWithPsList, processName, readProcEntry } from './proces
  * macOS and Windows use ps-list (on Windows it ships a small fastlist.exe; name only, no path or cmd).
  */
 
-const RawProcess = z.object({
-  pid: z.number().int().min(0),
-  name: z.string(),
-  cmd: z.string().optional(),
-  path: z.string().optional(),
-});
-export type RawProcess = z.infer<typeof RawProcess>;
+const RawProcess = (zod: Zod) =>
+  zod.object({
+    pid: zod.number().int().min(0),
+    name: zod.string(),
+    cmd: zod.string().optional(),
+    path: zod.string().optional(),
+  });
+export type RawProcess = RawOf<typeof RawProcess>;
+
+/**
+ * The process list of a capture: a malformed entry does not fail the source, it is skipped and counted. The check
+ * turns it into `undefined`, which parse counts.
+ */
+const RawProcessList = (zod: Zod) => zod.array(RawProcess(zod).optional().catch(undefined));
+export type RawProcessList = RawOf<typeof RawProcessList>;
 
 async function collect(ctx: CollectContext): Promise<RawProcess[]> {
   try {
@@ -37,25 +45,30 @@ async function collect(ctx: CollectContext): Promise<RawProcess[]> {
   }
 }
 
-/** Pure: validates a raw process list; malformed entries are skipped and counted, not fatal. */
-export function parseProcesses(raw: unknown): { processes: RunningProcess[]; problems: string[] } {
+/** A capture's process list: not a list fails the source; malformed entries become `undefined` (parse counts them). */
+async function checkProcesses(raw: unknown): Promise<RawProcessList> {
   if (!Array.isArray(raw)) throw new SourceError('RAW_INVALID', 'processes: raw data is not a list');
+  return checkRaw(RawProcessList, raw, 'processes');
+}
+
+/** Pure: a process list → records; malformed entries (undefined after the check, or nameless) are skipped and counted. */
+export function parseProcesses(raw: RawProcessList): { processes: RunningProcess[]; problems: string[] } {
   const processes: RunningProcess[] = [];
   let bad = 0;
   for (const item of raw) {
-    const result = RawProcess.safeParse(item);
-    if (!result.success || result.data.name === '') {
+    if (item === undefined || item.name === '') {
       bad++;
       continue;
     }
-    const { pid, name, cmd, path: exe } = result.data;
+    const { pid, name, cmd, path: exe } = item;
     processes.push({ pid, name, ...(exe ? { path: exe } : {}), ...(cmd ? { cmd } : {}) });
   }
   return { processes, problems: bad > 0 ? [`${bad} malformed process entr${bad === 1 ? 'y was' : 'ies were'} skipped`] : [] };
 }
 
-export const processSource: ProcessSource = {
+export const processSource: ProcessSource<RawProcessList> = {
   id: 'processes',
   collect,
+  check: checkProcesses,
   parse: parseProcesses,
 };

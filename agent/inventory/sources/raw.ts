@@ -1,9 +1,14 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { SourceError } from '../../errors.js';
 
 /**
- * Conventions shared by the sources' raw data. `validateRaw` is used by every source's parser (a capture read from
- * disk may be anything); the rest applies to the Linux sources.
+ * Conventions shared by the sources' raw data; nothing here loads zod.
+ *
+ * Shapes: each source writes the shape of its raw data once, as a zod schema built by a function of zod
+ * (`(z) => z.object(…)`), and derives its TypeScript type from it (`RawOf`). Why a function and not a schema: a live
+ * scan parses what our own typed collect code just produced, which needs no check, so zod (and building every schema)
+ * is paid only when a capture is read from disk; `checkRaw` then loads zod and builds the schema. The type stays tied to
+ * the check because it is derived from the same function (`import type` only: no zod at run time).
  *
  * "Not present": a source whose store does not exist on this root (no rpm database, no flatpak or snapd
  * folder, no dpkg status file) returns `{ present: false }` from collect. It is not a failure: the source is
@@ -11,30 +16,37 @@ import { SourceError } from '../../errors.js';
  * (collect rejects with a SourceError). Single items that cannot be read (one unreadable home, one bad
  * .desktop file) are `problems`: the source still counts and says what it skipped.
  */
-export const NotPresent = z.object({ present: z.literal(false) });
-export type NotPresent = z.infer<typeof NotPresent>;
+
+/** zod itself (the `z` namespace), handed to a shape when a capture is checked. */
+export type Zod = typeof z;
+/** A raw-data shape: builds its zod schema from zod. */
+export type RawShape = (zod: Zod) => z.ZodType;
+/** The TypeScript type of data of that shape, after the check (defaults applied): what `collect` returns. */
+export type RawOf<S extends RawShape> = z.output<ReturnType<S>>;
+
+export const NotPresent = (zod: Zod) => zod.object({ present: zod.literal(false) });
+export type NotPresent = RawOf<typeof NotPresent>;
 export const NOT_PRESENT: NotPresent = { present: false };
 
-export const Problems = z.array(z.string()).default([]);
+/** A capture may leave it out; collect always fills it. */
+export const Problems = (zod: Zod) => zod.array(zod.string()).default([]);
 
-export const Scope = z.enum(['machine', 'user']);
+export const Scope = (zod: Zod) => zod.enum(['machine', 'user']);
 
 /** A text file read below the root: where it is (as the inventoried system sees it) and its content. */
-export const RawTextFile = z.object({ path: z.string(), text: z.string() });
-export type RawTextFile = z.infer<typeof RawTextFile>;
+export const RawTextFile = (zod: Zod) => zod.object({ path: zod.string(), text: zod.string() });
+export type RawTextFile = RawOf<typeof RawTextFile>;
 
 /**
- * Validates raw data that may have been read back from a saved capture. Throws SourceError('RAW_INVALID'),
- * which marks this one source as failed (parseRawInventory catches it), naming the first bad field.
+ * Checks raw data read back from a saved capture (it may be anything) and applies the shape's defaults. Throws
+ * SourceError('RAW_INVALID'), which marks this one source as failed (parseRawInventory catches it), naming the first
+ * bad field. Loads zod on first use.
  */
-export function validateRaw<S extends z.ZodType>(schema: S, raw: unknown, sourceId: string): z.output<S> {
-  const result = schema.safeParse(raw);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new SourceError(
-    'RAW_INVALID',
-    `${sourceId}: raw data is not in the expected shape at ${issue?.path.join('.') || '(top)'}: ${issue?.message}`,
-  );
+export async function checkRaw<S extends RawShape>(shape: S, raw: unknown, sourceId: string): Promise<RawOf<S>> {
+  const { checkShape } = await import('../capture-check.js');
+  const result = checkShape(shape, raw);
+  if (result.ok) return result.data as RawOf<S>;
+  throw new SourceError('RAW_INVALID', `${sourceId}: raw data is not in the expected shape at ${result.issue}`);
 }
 
 /** Size caps for files read into a capture: a real one is far smaller, a bigger one is damage or an attack. */

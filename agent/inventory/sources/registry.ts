@@ -1,10 +1,9 @@
 import path from 'node:path';
-import { z } from 'zod';
 import { SourceError } from '../../errors.js';
 import type { CollectContext, InstalledApp, InventorySource, ParseResult, UnreadPlace } from '../types.js';
-import { validateRaw } from './raw.js';
-import { accountName, capture, checkIdentity, parseWhoami, windowsTools } from './windows-commands.js';
-import type { CommandCapture, WindowsSourceOptions, WindowsTools } from './windows-commands.js';
+import { checkRaw, type RawOf, type Zod } from './raw.js';
+import { accountName, capture, checkIdentity, CommandCaptureShape, parseWhoami, windowsTools } from './windows-commands.js';
+import type { WindowsSourceOptions, WindowsTools } from './windows-commands.js';
 
 /**
  * Windows "Apps & features" entries: the Uninstall keys, read with `reg query <key> /s`.
@@ -33,26 +32,30 @@ const PROFILE_LIST = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Pro
 export type Hive = 'HKLM' | 'HKCU' | 'HKU';
 
 /** One `reg query` of an Uninstall key: where it was (hive, view, user) and what reg.exe printed. */
-export interface RawRegistryQuery {
-  hive: Hive;
-  /** '64' = native view, '32' = WOW6432Node (32-bit installers on 64-bit Windows). */
-  view: '64' | '32';
-  key: string;
-  /** The user hive's SID (HKU) or the agent's own SID (HKCU). */
-  sid?: string;
-  result: CommandCapture;
-}
+const RawRegistryQuery = (zod: Zod) =>
+  zod.object({
+    hive: zod.enum(['HKLM', 'HKCU', 'HKU']),
+    /** '64' = native view, '32' = WOW6432Node (32-bit installers on 64-bit Windows). */
+    view: zod.enum(['64', '32']),
+    key: zod.string().min(1),
+    /** The user hive's SID (HKU) or the agent's own SID (HKCU). */
+    sid: zod.string().optional(),
+    result: CommandCaptureShape(zod),
+  });
+export type RawRegistryQuery = RawOf<typeof RawRegistryQuery>;
 
-export interface RawRegistry {
-  elevated: boolean;
-  /** `whoami /user /groups /fo csv /nh`: who the agent runs as and whether elevated. */
-  whoami: CommandCapture;
-  /** `reg query …\ProfileList /s`: SID → profile folder, to name the user of a hive. */
-  profileList: CommandCapture;
-  /** `reg query HKU` (only when elevated): the loaded hives. */
-  loadedHives?: CommandCapture;
-  queries: RawRegistryQuery[];
-}
+const RawRegistry = (zod: Zod) =>
+  zod.object({
+    elevated: zod.boolean(),
+    /** `whoami /user /groups /fo csv /nh`: who the agent runs as and whether elevated. */
+    whoami: CommandCaptureShape(zod),
+    /** `reg query …\ProfileList /s`: SID → profile folder, to name the user of a hive. */
+    profileList: CommandCaptureShape(zod),
+    /** `reg query HKU` (only when elevated): the loaded hives. */
+    loadedHives: CommandCaptureShape(zod).optional(),
+    queries: zod.array(RawRegistryQuery(zod)),
+  });
+export type RawRegistry = RawOf<typeof RawRegistry>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // reg query output format (pure)
@@ -314,29 +317,8 @@ async function collectRegistry(tools: WindowsTools, ctx: CollectContext): Promis
   };
 }
 
-const CaptureSchema = z.union([
-  z.object({ ok: z.literal(true), output: z.string() }),
-  z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string() }) }),
-]);
-const RawRegistrySchema = z.object({
-  elevated: z.boolean(),
-  whoami: CaptureSchema,
-  profileList: CaptureSchema,
-  loadedHives: CaptureSchema.optional(),
-  queries: z.array(
-    z.object({
-      hive: z.enum(['HKLM', 'HKCU', 'HKU']),
-      view: z.enum(['64', '32']),
-      key: z.string().min(1),
-      sid: z.string().optional(),
-      result: CaptureSchema,
-    }),
-  ),
-});
-
 /** Pure half: the verbatim outputs → records, with the user of each hive named from ProfileList. */
-export function parseRegistry(raw: unknown): ParseResult {
-  const data = validateRaw(RawRegistrySchema, raw, 'registry');
+export function parseRegistry(data: RawRegistry): ParseResult {
   const problems: string[] = [];
   const unread: UnreadPlace[] = [];
   const apps: InstalledApp[] = [];
@@ -391,9 +373,14 @@ function hiveUser(q: { hive: Hive; sid?: string }, profiles: Map<string, string>
   return q.hive === 'HKU' ? (profile ?? sid) : (profile ?? account);
 }
 
-export function createRegistrySource(options: WindowsSourceOptions = {}): InventorySource {
+export function createRegistrySource(options: WindowsSourceOptions = {}): InventorySource<RawRegistry> {
   const tools = windowsTools(options);
-  return { id: 'registry', collect: (ctx) => collectRegistry(tools, ctx), parse: parseRegistry };
+  return {
+    id: 'registry',
+    collect: (ctx) => collectRegistry(tools, ctx),
+    check: (raw) => checkRaw(RawRegistry, raw, 'registry'),
+    parse: parseRegistry,
+  };
 }
 
 export const registrySource = createRegistrySource();

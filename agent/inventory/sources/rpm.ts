@@ -1,9 +1,8 @@
-import { z } from 'zod';
 import { SourceError } from '../../errors.js';
 import { run } from '../exec.js';
 import type { InstalledApp, InventorySource } from '../types.js';
 import { maintainerName } from './dpkg.js';
-import { NOT_PRESENT, NotPresent, validateRaw } from './raw.js';
+import { checkRaw, NOT_PRESENT, NotPresent, type RawOf, type Zod } from './raw.js';
 import { RootFs } from './rootfs.js';
 
 /**
@@ -21,8 +20,12 @@ const FIELDS = ['NAME', 'EPOCH', 'VERSION', 'RELEASE', 'ARCH', 'VENDOR', 'PACKAG
 // these tags, so names with spaces survive. Unset tags print "(none)".
 export const QUERY_FORMAT = FIELDS.map((f) => `%{${f}}`).join('\\t') + '\\n';
 
-const RawRpm = z.union([NotPresent, z.object({ present: z.literal(true), dbPath: z.string(), output: z.string() })]);
-export type RawRpm = z.infer<typeof RawRpm>;
+const RawRpm = (zod: Zod) =>
+  zod.discriminatedUnion('present', [
+    NotPresent(zod),
+    zod.object({ present: zod.literal(true), dbPath: zod.string(), output: zod.string() }),
+  ]);
+export type RawRpm = RawOf<typeof RawRpm>;
 
 async function findDatabase(fs: RootFs): Promise<string | undefined> {
   for (const dir of DB_DIRS) {
@@ -90,11 +93,11 @@ export function parseRpmOutput(output: string): { apps: InstalledApp[]; problems
   return { apps, problems };
 }
 
-export const rpmSource: InventorySource = {
+export const rpmSource: InventorySource<RawRpm> = {
   id: 'rpm',
   collect: (ctx) => collect(ctx.root),
-  parse(raw) {
-    const data = validateRaw(RawRpm, raw, 'rpm');
+  check: (raw) => checkRaw(RawRpm, raw, 'rpm'),
+  parse(data) {
     if (!data.present) return { apps: [], problems: [] };
     return parseRpmOutput(data.output);
   },

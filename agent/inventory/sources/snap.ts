@@ -1,8 +1,7 @@
-import { z } from 'zod';
 import { parseYaml } from '../../lazy-yaml.js';
 import type { InstalledApp, InventorySource } from '../types.js';
 import { parseDesktopEntry } from './desktop-entry-parse.js';
-import { MAX_SMALL_FILE, NOT_PRESENT, NotPresent, Problems, RawTextFile, validateRaw } from './raw.js';
+import { checkRaw, MAX_SMALL_FILE, NOT_PRESENT, NotPresent, Problems, type RawOf, RawTextFile, type Zod } from './raw.js';
 import { describeFsProblem, isMissing, mapLimit, RootFs } from './rootfs.js';
 
 /**
@@ -20,18 +19,19 @@ const SNAPS_DIR = '/var/lib/snapd/snaps';
 // Infrastructure snaps: installed, but not applications anyone launches.
 const NOT_APPS = new Set(['base', 'os', 'core', 'snapd', 'kernel', 'gadget']);
 
-const RawSnap = z.object({ instance: z.string(), location: z.string(), snapYaml: z.string().optional() });
-const RawSnaps = z.union([
-  NotPresent,
-  z.object({
-    present: z.literal(true),
-    snaps: z.array(RawSnap),
-    desktopFiles: z.array(RawTextFile).default([]),
-    snapFiles: z.array(z.string()).default([]),
-    problems: Problems,
-  }),
-]);
-export type RawSnaps = z.infer<typeof RawSnaps>;
+const RawSnap = (zod: Zod) => zod.object({ instance: zod.string(), location: zod.string(), snapYaml: zod.string().optional() });
+const RawSnaps = (zod: Zod) =>
+  zod.discriminatedUnion('present', [
+    NotPresent(zod),
+    zod.object({
+      present: zod.literal(true),
+      snaps: zod.array(RawSnap(zod)),
+      desktopFiles: zod.array(RawTextFile(zod)).default([]),
+      snapFiles: zod.array(zod.string()).default([]),
+      problems: Problems(zod),
+    }),
+  ]);
+export type RawSnaps = RawOf<typeof RawSnaps>;
 
 async function listNames(fs: RootFs, dir: string, problems: string[]): Promise<string[] | undefined> {
   try {
@@ -81,13 +81,29 @@ async function collect(root: string): Promise<RawSnaps> {
   return { present: true, snaps, desktopFiles, snapFiles: (snapFiles ?? []).filter((n) => n.endsWith('.snap')), problems };
 }
 
-const SnapYaml = z.looseObject({
-  name: z.string().min(1),
-  version: z.union([z.string(), z.number()]).optional(),
-  title: z.string().optional(),
-  summary: z.string().optional(),
-  type: z.string().optional(),
-});
+/** What we read from a snap.yaml; other keys are ignored. */
+interface SnapYaml {
+  name: string;
+  version?: string | number;
+  title?: string;
+  summary?: string;
+  type?: string;
+}
+
+const isOptional = (value: unknown, ...types: ('string' | 'number')[]) =>
+  value === undefined || types.includes(typeof value as 'string' | 'number');
+
+/**
+ * The parsed YAML if it has the keys we read, each of its type (a name that is not empty); undefined otherwise.
+ * Checked by hand, not with zod: it runs in live scans of machines with snaps, which load no zod.
+ */
+function snapYamlMeta(value: unknown): SnapYaml | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const { name, version, title, summary, type } = value as Record<string, unknown>;
+  if (typeof name !== 'string' || name === '') return undefined;
+  const ok = isOptional(version, 'string', 'number') && [title, summary, type].every((v) => isOptional(v, 'string'));
+  return ok ? (value as SnapYaml) : undefined;
+}
 
 interface Launcher {
   name: string;
@@ -124,15 +140,14 @@ const isBaseByName = (name: string) => ['core', 'snapd', 'bare'].includes(name) 
 const storeName = (instance: string) => instance.split('_')[0]!;
 
 /** Pure: raw snap data → records, one per installed snap instance. */
-export function parseSnaps(raw: unknown): { apps: InstalledApp[]; problems: string[] } {
-  const data = validateRaw(RawSnaps, raw, 'snap');
+export function parseSnaps(data: RawSnaps): { apps: InstalledApp[]; problems: string[] } {
   if (!data.present) return { apps: [], problems: [] };
   const problems = [...data.problems];
   const launchers = launchersByInstance(data.desktopFiles, problems);
   const apps: InstalledApp[] = [];
   const seen = new Set<string>();
 
-  const add = (instance: string, meta: z.infer<typeof SnapYaml> | undefined, location: string) => {
+  const add = (instance: string, meta: SnapYaml | undefined, location: string) => {
     seen.add(instance);
     if (meta?.type && NOT_APPS.has(meta.type)) return;
     if (!meta && isBaseByName(storeName(instance))) return;
@@ -154,11 +169,10 @@ export function parseSnaps(raw: unknown): { apps: InstalledApp[]; problems: stri
 
   for (const snap of data.snaps) {
     if (snap.snapYaml === undefined) continue; // handled below with the .snap files
-    let meta: z.infer<typeof SnapYaml> | undefined;
+    let meta: SnapYaml | undefined;
     try {
-      const result = SnapYaml.safeParse(parseYaml(snap.snapYaml, { maxAliasCount: 50 }));
-      if (result.success) meta = result.data;
-      else problems.push(`${snap.location}/current/meta/snap.yaml: no snap name in it`);
+      meta = snapYamlMeta(parseYaml(snap.snapYaml, { maxAliasCount: 50 }));
+      if (!meta) problems.push(`${snap.location}/current/meta/snap.yaml: no snap name in it`);
     } catch (err) {
       problems.push(`${snap.location}/current/meta/snap.yaml: not valid YAML (${(err as Error).message.split('\n')[0]})`);
     }
@@ -180,8 +194,9 @@ export function parseSnaps(raw: unknown): { apps: InstalledApp[]; problems: stri
   return { apps, problems };
 }
 
-export const snapSource: InventorySource = {
+export const snapSource: InventorySource<RawSnaps> = {
   id: 'snap',
   collect: (ctx) => collect(ctx.root),
+  check: (raw) => checkRaw(RawSnaps, raw, 'snap'),
   parse: parseSnaps,
 };

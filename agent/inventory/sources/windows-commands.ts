@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describeError, errorCode } from '../../errors.js';
 import { run } from '../exec.js';
 import type { RunOptions } from '../exec.js';
+import type { RawOf, Zod } from './raw.js';
 
 /**
  * Shared plumbing of the Windows sources: the injectable command runner, absolute tool paths,
@@ -36,7 +37,12 @@ export function windowsTools(options: WindowsSourceOptions = {}): WindowsTools {
 }
 
 /** A command's outcome as serialisable data: its verbatim stdout, or why it failed. */
-export type CommandCapture = { ok: true; output: string } | { ok: false; error: { code: string; message: string } };
+export const CommandCaptureShape = (zod: Zod) =>
+  zod.discriminatedUnion('ok', [
+    zod.object({ ok: zod.literal(true), output: zod.string() }),
+    zod.object({ ok: zod.literal(false), error: zod.object({ code: zod.string(), message: zod.string() }) }),
+  ]);
+export type CommandCapture = RawOf<typeof CommandCaptureShape>;
 
 export async function capture(pending: Promise<string>): Promise<CommandCapture> {
   try {

@@ -78,16 +78,41 @@ describe('lazy command loading', () => {
     }
   });
 
-  it('a scan of this (Linux) machine loads the Linux sources only: no Windows or macOS source, no plist parsers', async (t) => {
+  // The inventory's capture check (capture-check.ts, the one inventory module that imports zod) is for data read from
+  // disk; what a live scan collected comes from our own typed code.
+  it('a scan of this (Linux) machine loads the Linux sources only: no other OS’s source, plist parser or capture check', async (t) => {
     if (process.platform !== 'linux') return t.skip('checks the Linux scan');
     const loaded = await sourcesLoadedBy(['scan', '--json']);
     assert.ok(loaded.includes('agent/inventory/sources/dpkg.ts'), 'the recorder saw the Linux sources');
     assert.deepEqual(
       loaded.filter((s) =>
-        /^agent\/inventory\/(sources\.(windows|macos)\.ts|sources\/(registry|windows-commands|appx|bundles|plist)\.ts)$|^node_modules\/(plist|@xmldom|bplist-parser)\//.test(
+        /^agent\/inventory\/(capture-check\.ts|sources\.(windows|macos)\.ts|sources\/(registry|windows-commands|appx|bundles|plist)\.ts)$|^node_modules\/(plist|@xmldom|bplist-parser)\//.test(
           s,
         ),
       ),
+      [],
+    );
+  });
+
+  it('a scan of a Linux capture (--from) loads the capture check and the Linux sources, no other OS’s', async () => {
+    const capture = join(dir, 'linux-capture.json');
+    const data = { present: false };
+    await writeFile(
+      capture,
+      JSON.stringify({
+        format: 'appwacht-raw-inventory',
+        version: 1,
+        os: 'linux',
+        root: '/',
+        collectedAt: new Date().toISOString(),
+        sources: { dpkg: { ok: true, ms: 1, data }, rpm: { ok: true, ms: 1, data } },
+      }),
+    );
+    const loaded = await sourcesLoadedBy(['scan', '--json', '--from', capture]);
+    assert.ok(loaded.includes('agent/inventory/capture-check.ts'), 'a capture is checked');
+    assert.ok(loaded.includes('agent/inventory/sources/dpkg.ts'));
+    assert.deepEqual(
+      loaded.filter((s) => /^agent\/inventory\/sources\/(registry|appx|bundles)\.ts$/.test(s)),
       [],
     );
   });

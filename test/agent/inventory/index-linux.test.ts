@@ -42,7 +42,7 @@ describe('Linux inventory of this machine', { skip: !onLinux && 'Linux only' }, 
 
   it('replays its own capture after a JSON round trip with the same result', async () => {
     const raw = await collectRawInventory({ processes: false });
-    const replayed = await parseRawInventory(validateRawInventory(JSON.parse(JSON.stringify(raw))));
+    const replayed = await parseRawInventory(await validateRawInventory(JSON.parse(JSON.stringify(raw))));
     assert.deepEqual(replayed, await parseRawInventory(raw));
   });
 

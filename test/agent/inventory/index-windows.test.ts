@@ -64,7 +64,7 @@ describe('Windows raw inventory replayed through parseRawInventory()', () => {
   let inventory: Inventory;
   before(async () => {
     raw = JSON.parse(readFileSync(FIXTURES + 'raw-inventory.json', 'utf8'));
-    inventory = await parseRawInventory(validateRawInventory(raw));
+    inventory = await parseRawInventory(await validateRawInventory(raw));
   });
 
   it('is what the collectors produce from the recorded command outputs (the capture is not edited by hand)', async () => {
@@ -155,7 +155,7 @@ describe('Windows raw inventory replayed through parseRawInventory()', () => {
   it('reports a source whose data was replaced by garbage as failed and keeps the other', async () => {
     const broken = structuredClone(raw) as { sources: Record<string, { ok: true; ms: number; data: unknown }> };
     broken.sources.appx!.data = { elevated: true, whoami: { ok: true, output: '' }, packages: '{"Name":' };
-    const result = await parseRawInventory(validateRawInventory(broken));
+    const result = await parseRawInventory(await validateRawInventory(broken));
     const appx = result.sources.find((s) => s.id === 'appx')!;
     assert.deepEqual([appx.ok, appx.error?.code], [false, 'APPX_JSON']);
     assert.equal(result.sources.find((s) => s.id === 'registry')?.count, 21);

@@ -4,7 +4,6 @@ import {
   appImageName,
   appImageSource,
   appImageType,
-  parseAppImages,
   parseUserDirs,
 } from '../../../../agent/inventory/sources/appimage.js';
 import { emptyRoot, LAPTOP, put, scan } from './linux-fixture.js';
@@ -96,7 +95,7 @@ describe('appimage source on the fixture laptop', () => {
     );
   });
 
-  it('fails with RAW_INVALID on a replayed capture of the wrong shape', () => {
-    assert.throws(() => parseAppImages({ present: true, files: [{ path: '/x', type: 7 }] }), { code: 'RAW_INVALID' });
+  it('fails with RAW_INVALID on a replayed capture of the wrong shape', async () => {
+    await assert.rejects(appImageSource.check({ present: true, files: [{ path: '/x', type: 7 }] }), { code: 'RAW_INVALID' });
   });
 });

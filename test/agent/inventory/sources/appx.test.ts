@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { AppwachtError, SourceError } from '../../../../agent/errors.js';
 import {
   appxPackages,
+  appxSource,
   createAppxSource,
   jsonList,
   packagesScript,
@@ -159,7 +160,7 @@ describe('appx source: collect (fake runner) and parse', () => {
   it('keeps the packages when only the provisioned list fails or is garbage', () => {
     const base = {
       elevated: true,
-      whoami: { ok: true, output: '' },
+      whoami: { ok: true as const, output: '' },
       packages: '{"Name":"MSTeams","PackageFamilyName":"MSTeams_8wekyb3d8bbwe"}',
     };
     const failed = parseAppx({
@@ -187,9 +188,9 @@ describe('appx source: collect (fake runner) and parse', () => {
     ['the package JSON is a bare number', { elevated: true, whoami: { ok: true, output: '' }, packages: '7' }, 'APPX_SHAPE'],
   ];
   for (const [what, raw, code] of failing) {
-    it(`fails the source with ${code} when ${what}`, () => {
-      assert.throws(
-        () => parseAppx(raw),
+    it(`fails the source with ${code} when ${what}`, async () => {
+      await assert.rejects(
+        async () => parseAppx(await appxSource.check(raw)),
         (err: unknown) => (err as AppwachtError).code === code,
       );
     });

@@ -287,7 +287,7 @@ describe('parseBundles() on bad raw data', () => {
   for (const [what, raw] of bad) {
     it(`throws RAW_INVALID for ${what}`, async () => {
       await assert.rejects(
-        () => parseBundles(raw),
+        async () => parseBundles(await bundleSource.check(raw)),
         (err: unknown) => (err as { code?: string }).code === 'RAW_INVALID',
       );
     });

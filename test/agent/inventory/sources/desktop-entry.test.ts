@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { desktopEntrySource, parseDesktopEntries, type DesktopApp } from '../../../../agent/inventory/sources/desktop-entry.js';
+import { desktopEntrySource, type DesktopApp } from '../../../../agent/inventory/sources/desktop-entry.js';
 import {
   analyzeExec,
   localizedName,
@@ -236,8 +236,8 @@ describe('desktop-entry source with bad input', () => {
     assert.match(problems.join('\n'), /host: does not exist \(ENOENT\)/);
   });
 
-  it('fails the source with RAW_INVALID when a replayed capture has the wrong shape', () => {
-    assert.throws(() => parseDesktopEntries({ present: true, dirs: 'nope' }), { code: 'RAW_INVALID' });
-    assert.throws(() => parseDesktopEntries(null), { code: 'RAW_INVALID' });
+  it('fails the source with RAW_INVALID when a replayed capture has the wrong shape', async () => {
+    await assert.rejects(desktopEntrySource.check({ present: true, dirs: 'nope' }), { code: 'RAW_INVALID' });
+    await assert.rejects(desktopEntrySource.check(null), { code: 'RAW_INVALID' });
   });
 });

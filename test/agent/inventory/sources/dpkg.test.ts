@@ -170,7 +170,7 @@ describe('dpkg source collect', () => {
     }
   });
 
-  it('fails with RAW_INVALID on a replayed capture of the wrong shape', () => {
-    assert.throws(() => dpkgSource.parse({ present: true, text: 42 }), { code: 'RAW_INVALID' });
+  it('fails with RAW_INVALID on a replayed capture of the wrong shape', async () => {
+    await assert.rejects(dpkgSource.check({ present: true, text: 42 }), { code: 'RAW_INVALID' });
   });
 });

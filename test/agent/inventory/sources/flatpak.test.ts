@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { flatpakSource, parseFlatpak } from '../../../../agent/inventory/sources/flatpak.js';
+import { flatpakSource } from '../../../../agent/inventory/sources/flatpak.js';
 import { parseMetaInfo } from '../../../../agent/inventory/sources/metainfo.js';
 import { emptyRoot, LAPTOP, laptopCopy, put, scan } from './linux-fixture.js';
 
@@ -104,8 +104,8 @@ describe('flatpak source with bad input', () => {
     );
   });
 
-  it('fails with RAW_INVALID on a replayed capture of the wrong shape', () => {
-    assert.throws(() => parseFlatpak({ present: true, apps: [{ id: 1 }] }), { code: 'RAW_INVALID' });
+  it('fails with RAW_INVALID on a replayed capture of the wrong shape', async () => {
+    await assert.rejects(flatpakSource.check({ present: true, apps: [{ id: 1 }] }), { code: 'RAW_INVALID' });
   });
 });
 

@@ -86,14 +86,16 @@ describe('processName()', () => {
 });
 
 describe('parseProcesses()', () => {
-  it('validates a replayed capture: malformed entries are skipped and counted', () => {
-    const { processes, problems } = parseProcesses([
-      { pid: 1, name: 'init', cmd: '/sbin/init', path: '/usr/lib/systemd/systemd' },
-      { pid: 'x', name: 'bad' },
-      { pid: 2, name: '' },
-      { pid: 3, name: 'WhatsApp.exe' },
-      null,
-    ]);
+  it('validates a replayed capture: malformed entries are skipped and counted', async () => {
+    const { processes, problems } = parseProcesses(
+      await processSource.check([
+        { pid: 1, name: 'init', cmd: '/sbin/init', path: '/usr/lib/systemd/systemd' },
+        { pid: 'x', name: 'bad' },
+        { pid: 2, name: '' },
+        { pid: 3, name: 'WhatsApp.exe' },
+        null,
+      ]),
+    );
     assert.deepEqual(processes, [
       { pid: 1, name: 'init', path: '/usr/lib/systemd/systemd', cmd: '/sbin/init' },
       { pid: 3, name: 'WhatsApp.exe' },
@@ -101,7 +103,7 @@ describe('parseProcesses()', () => {
     assert.deepEqual(problems, ['3 malformed process entries were skipped']);
   });
 
-  it('fails the source when the capture is not a list', () => {
-    assert.throws(() => parseProcesses({ pid: 1 }), { code: 'RAW_INVALID' });
+  it('fails the source when the capture is not a list', async () => {
+    await assert.rejects(processSource.check({ pid: 1 }), { code: 'RAW_INVALID' });
   });
 });

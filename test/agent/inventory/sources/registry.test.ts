@@ -385,9 +385,10 @@ describe('registry source: collect (fake runner) and parse', () => {
     ],
   ];
   for (const [what, raw, code] of failing) {
-    it(`fails the source with ${code} when ${what}`, () => {
-      assert.throws(
-        () => parseRegistry(raw),
+    it(`fails the source with ${code} when ${what}`, async () => {
+      const source = createRegistrySource();
+      await assert.rejects(
+        async () => parseRegistry(await source.check(raw)),
         (err: unknown) => err instanceof SourceError && err.code === code,
       );
     });

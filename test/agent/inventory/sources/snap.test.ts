@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { parseSnaps, snapSource } from '../../../../agent/inventory/sources/snap.js';
+import { snapSource } from '../../../../agent/inventory/sources/snap.js';
 import { emptyRoot, LAPTOP, laptopCopy, put, scan } from './linux-fixture.js';
 
 describe('snap source on the fixture laptop', () => {
@@ -96,7 +96,7 @@ describe('snap source with bad input', () => {
     );
   });
 
-  it('fails with RAW_INVALID on a replayed capture of the wrong shape', () => {
-    assert.throws(() => parseSnaps({ present: true, snaps: {} }), { code: 'RAW_INVALID' });
+  it('fails with RAW_INVALID on a replayed capture of the wrong shape', async () => {
+    await assert.rejects(snapSource.check({ present: true, snaps: {} }), { code: 'RAW_INVALID' });
   });
 });
