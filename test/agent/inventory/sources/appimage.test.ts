@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  appImageName,
-  appImageSource,
-  appImageType,
-  parseUserDirs,
-} from '../../../../agent/inventory/sources/appimage.js';
+import { appImageName, appImageSource, appImageType, parseUserDirs } from '../../../../agent/inventory/sources/appimage.js';
 import { emptyRoot, LAPTOP, put, scan } from './linux-fixture.js';
 
 const TYPE2 = Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0x41, 0x49, 2, 0, 0, 0, 0, 0]);

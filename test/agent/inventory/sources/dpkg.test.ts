@@ -3,7 +3,14 @@ import { readFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { collectRawInventory, parseRawInventory } from '../../../../agent/inventory/index.js';
-import { dpkgSource, maintainerName, parseDeb822, parseDpkgStatus } from '../../../../agent/inventory/sources/dpkg.js';
+import {
+  dpkgSource,
+  lineNumbers,
+  maintainerName,
+  parseDeb822,
+  parseDpkgStatus,
+} from '../../../../agent/inventory/sources/dpkg.js';
+import { prng } from '../../../helpers/prng.js';
 import { emptyRoot, LAPTOP, mkfifo, put, scan } from './linux-fixture.js';
 
 const STATUS = path.join(LAPTOP, 'var/lib/dpkg/status');
@@ -79,6 +86,64 @@ describe('parseDpkgStatus() states and shapes', () => {
     const { stanzas } = parseDeb822('Package: a\nDescription: x\n more\n .\n\t tab\n \nPackage: b\n\n');
     assert.equal(stanzas.length, 2);
     assert.equal(stanzas[0]!.fields.get('Description'), 'x\nmore\n.\n tab');
+  });
+
+  // parseDeb822 jumps over the lines of fields it does not keep with one search: it must end up exactly where the
+  // line-by-line walk does, on whatever the text holds.
+  it('keeps the same fields, stanzas and problems with `wanted` as without it, on random deb822-like texts', () => {
+    const wanted = new Set(['Package', 'Status', 'Version', 'Maintainer']);
+    const lines = [
+      'Package: a',
+      'Status: install ok installed',
+      'Version: 1',
+      'Maintainer: M <m@x>',
+      'Packages: not wanted',
+      'Depends: libc6',
+      'Description: d',
+      ' more',
+      ' .',
+      '\t tab',
+      ' ',
+      '\t',
+      ' \u00a0',
+      '',
+      '\r',
+      'garbage line',
+      ':no name',
+      'bad name: x',
+      'Conffiles:',
+      ' /etc/x 0123',
+      'Version: 2\r',
+      ' Version: indented',
+      'X-Ünicode: y',
+    ];
+    const random = prng(822);
+    for (let round = 0; round < 2000; round++) {
+      const count = Math.floor(random() * 14);
+      const chosen = Array.from({ length: count }, () => lines[Math.floor(random() * lines.length)]!);
+      const text = chosen.join('\n') + (random() < 0.7 ? '\n' : '');
+      const all = parseDeb822(text);
+      const keep = (s: { fields: Map<string, string>; start: number }) => ({
+        start: s.start,
+        fields: [...s.fields].filter(([name]) => wanted.has(name)),
+      });
+      const some = parseDeb822(text, wanted);
+      assert.deepEqual(
+        { stanzas: some.stanzas.map(keep), incomplete: some.incomplete && keep(some.incomplete), problems: some.problems },
+        { stanzas: all.stanzas.map(keep), incomplete: all.incomplete && keep(all.incomplete), problems: all.problems },
+        JSON.stringify(text),
+      );
+    }
+  });
+
+  it('names the line of a stanza in problems', () => {
+    const text = 'Package: a\nStatus: install ok installed\n\nPackage: b\nDescription: x\n y\n\nPackage: c\nVersion: 1\n';
+    assert.deepEqual(parseDpkgStatus(text).problems, [
+      'incomplete stanza at line 8 (Package: c): the file ends inside it (truncated?), not used',
+      'package b (line 4) has no valid Status field, skipped',
+    ]);
+    const lineOf = lineNumbers(text);
+    assert.deepEqual([0, 10, 11, 40].map(lineOf), [1, 1, 2, 3]);
   });
 
   it('strips the e-mail from Maintainer', () => {
