@@ -1,6 +1,5 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { AppwachtError } from '../errors.js';
 
 /** Disk trouble the agent survives: it keeps running and says so. */
@@ -12,7 +11,9 @@ export class StateFileError extends AppwachtError {}
  * fsync of the folder. ENOSPC/EDQUOT surface as StateFileError('DISK_FULL') and leave the old file intact.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // The name only has to differ between concurrent writers, it is no secret: Math.random, not node:crypto, whose load
+  // would cost every CLI start that reads config ~5 ms.
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
   try {
     const handle = await open(tmp, 'w', mode);
     try {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, open, readFile, rmdir, stat, unlink } from 'node:fs/promises';
 import { hostname, uptime } from 'node:os';
@@ -60,7 +59,7 @@ function linuxProcStat(pid: number): { state: string; start: string } | undefine
   return { state: fields[0] ?? '', start: fields[19] ?? '' };
 }
 
-function describeSelf(): LockHolder {
+function describeSelf(randomBytes: (size: number) => Buffer): LockHolder {
   const holder: LockHolder = {
     pid: process.pid,
     hostname: hostname(),
@@ -153,7 +152,9 @@ export async function acquireInstanceLock(
   const { lang = 'en' } = options;
   const path = join(stateDir, options.file ?? STATE_FILES.instanceLock);
   const breaker = `${path}.break`;
-  const self = describeSelf();
+  // Loaded here: `appwacht status` reads locks (holderAlive) but never takes one, and node:crypto costs a start ~4 ms.
+  const { randomBytes } = await import('node:crypto');
+  const self = describeSelf(randomBytes);
   const content = JSON.stringify(self);
   // Created owner-only, or refused with StateFolderError when someone else owns it or can write into it.
   await ensureStateFolder(stateDir);
