@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { commands } from '../../../agent/cli/commands/index.js';
+import { loadDefaultPolicy } from '../../../agent/policy/default-policy.js';
+import { createFilePolicyStore } from '../../../agent/policy/store.js';
 import { emptyState } from '../../../agent/runtime/state.js';
+import { generateSigningKeys, signPayload } from '../../../protocol/signing.js';
 import { STATE_FILES } from '../../../agent/state/names.js';
 import { REPO } from '../../helpers/cli.js';
 import { loadedSources } from '../../helpers/loaded-sources.js';
@@ -22,14 +25,21 @@ before(async () => {
 after(() => rm(dir, { recursive: true, force: true }));
 
 /** Runs `appwacht <args>` under the import recorder; the source files it loaded. */
-async function sourcesLoadedBy(args: string[]): Promise<string[]> {
+async function sourcesLoadedBy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   const out = join(dir, `${args.join('_').replace(/\W/g, '')}.txt`);
   const child = spawn(
     process.execPath,
     ['--import', join(REPO, 'test', 'fixtures', 'runtime', 'record-imports.mjs'), join(REPO, 'bin', 'appwacht.js'), ...args],
     {
       cwd: REPO,
-      env: { ...process.env, HOME: dir, APPWACHT_STATE_DIR: join(dir, 'state'), APPWACHT_RECORD_IMPORTS: out, LANG: 'C.UTF-8' },
+      env: {
+        ...process.env,
+        HOME: dir,
+        APPWACHT_STATE_DIR: join(dir, 'state'),
+        APPWACHT_RECORD_IMPORTS: out,
+        LANG: 'C.UTF-8',
+        ...env,
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
@@ -92,6 +102,32 @@ describe('lazy command loading', () => {
       ),
       [],
     );
+  });
+
+  // The bundled policy is checked by the build (scripts/check-default-policy.ts); the server's signed policy needs the
+  // schemas and the signature check every time it is read.
+  it('a scan in local mode loads no zod, no protocol schema and no signature code; an enrolled scan does', async () => {
+    const schemaCode = (s: string) =>
+      /^node_modules\/zod\/|^protocol\/(common|matcher|policy|report|enrollment|signing)\.ts$|^agent\/policy\/(store|signed|policy-file|default-policy-check)\.ts$/.test(
+        s,
+      );
+    const local = await sourcesLoadedBy(['scan', '--json']);
+    assert.ok(local.includes('agent/policy/default-policy.ts'), 'the recorder saw the bundled policy');
+    assert.deepEqual(local.filter(schemaCode), []);
+
+    const stateDir = join(dir, 'enrolled-state');
+    const keys = generateSigningKeys();
+    await createFilePolicyStore(stateDir).save({
+      signed: signPayload(JSON.stringify(loadDefaultPolicy()), keys.privateKeyPem),
+      receivedAt: new Date(),
+    });
+    const enrolled = await sourcesLoadedBy(['scan', '--json'], {
+      APPWACHT_STATE_DIR: stateDir,
+      APPWACHT_SERVER_URL: 'https://appwacht.intranet.example',
+      APPWACHT_POLICY_PUBLIC_KEY: keys.publicKey,
+    });
+    for (const file of ['node_modules/zod/v4/core/core.js', 'protocol/policy.ts', 'protocol/signing.ts', 'agent/policy/signed.ts'])
+      assert.ok(enrolled.includes(file), `an enrolled scan checks the cached policy with ${file}`);
   });
 
   it('a scan of a Linux capture (--from) loads the capture check and the Linux sources, no other OS’s', async () => {
