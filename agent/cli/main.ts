@@ -72,10 +72,23 @@ export async function main(argv: string[], base: Omit<CliContext, 'lang'>): Prom
   }
 }
 
+/**
+ * zod compiles a parser for each object schema with `new Function` on first use (its "JIT"). That pays off in the
+ * long-running server, not in an agent process that reads a policy or a state file once and exits: a scan that checks
+ * the server's cached policy took 20 ms longer with it (BENCHMARKS.md, "Start-up"). zod reads this global when it loads
+ * (its way of sharing config between copies); set before any chunk that holds zod is imported. The server and the tray
+ * app do not start here and keep the default.
+ */
+function zodWithoutCodeGeneration(): void {
+  const g = globalThis as { __zod_globalConfig?: { jitless?: boolean } };
+  g.__zod_globalConfig = { ...g.__zod_globalConfig, jitless: true };
+}
+
 /** Process entry: wires stdio and signals, then exits with the command's code once output is flushed. */
 export async function cli(): Promise<void> {
   // Before any command's chunks load (commands/index.ts loads them on demand), so that the cache covers them.
   enableCompileCache();
+  zodWithoutCodeGeneration();
   const controller = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
   const code = await main(process.argv.slice(2), {
