@@ -11,7 +11,9 @@
  * The processes run without NODE_EXTRA_CA_CERTS, as the installed service runs them (the agent has its own caFile
  * setting): Node 20 reads that file at every start (~50 ms here), Node ≥ 22 only when TLS first needs it. When it is set,
  * one extra row shows `node -e 0` with it. BENCH_NODE=/path/to/node adds the same rows for a second Node, interleaved
- * with the first (e.g. the Node 24 the installers ship, beside the Node 20 that runs the bench).
+ * with the first (e.g. the Node 24 the installers ship, beside the Node 20 that runs the bench). BENCH_COMPARE=<another
+ * checkout, built> adds its CLI's rows (before/after a change, in the same run). The enrolled scan reads the server's
+ * signed policy from a state folder, as on an enrolled laptop; the other scan runs in local mode (bundled policy).
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -83,6 +85,11 @@ const enrolledScan = JSON.parse(
 if (enrolledScan.policy.origin !== 'cache')
   throw new Error(`the enrolled scan did not use the cached signed policy: ${JSON.stringify(enrolledScan.policy)}`);
 const secondNode = process.env.BENCH_NODE;
+// BENCH_COMPARE=<another checkout, built>: its CLI's rows too, interleaved (e.g. main before a change).
+const compare = process.env.BENCH_COMPARE;
+const compareTag = compare
+  ? ` (${execFileSync('git', ['-C', compare, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).trim() || compare})`
+  : '';
 const nodeVersion = (node: string) => execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 interface Proc {
   label: string;
@@ -101,13 +108,17 @@ const nodeRows = (node: string, tag: string): Record<string, Proc> => ({
       env: { ...env, NODE_EXTRA_CA_CERTS: extraCaCerts },
     },
   }),
-  [`help${tag}`]: { label: `appwacht --help${tag}`, cmd: node, args: [cli, '--help'] },
-  [`status${tag}`]: { label: `appwacht status${tag}`, cmd: node, args: [cli, 'status'] },
-  [`scan${tag}`]: { label: `appwacht scan --json${tag}`, cmd: node, args: [cli, 'scan', '--json'] },
+  ...cliRows(node, cli, tag),
+});
+/** The CLI commands of one checkout (`bin`: its bin/appwacht.js, built) on one Node. */
+const cliRows = (node: string, bin: string, tag: string): Record<string, Proc> => ({
+  [`help${tag}`]: { label: `appwacht --help${tag}`, cmd: node, args: [bin, '--help'] },
+  [`status${tag}`]: { label: `appwacht status${tag}`, cmd: node, args: [bin, 'status'] },
+  [`scan${tag}`]: { label: `appwacht scan --json${tag}`, cmd: node, args: [bin, 'scan', '--json'] },
   [`scanEnrolled${tag}`]: {
     label: `appwacht scan --json, enrolled${tag}`,
     cmd: node,
-    args: [cli, 'scan', '--json'],
+    args: [bin, 'scan', '--json'],
     env: enrolledEnv,
   },
 });
@@ -119,6 +130,7 @@ const processes: Record<string, Proc> = {
   },
   ...nodeRows(process.execPath, secondNode ? ` (${process.version})` : ''),
   ...(secondNode && nodeRows(secondNode, ` (${nodeVersion(secondNode)})`)),
+  ...(compare && cliRows(process.execPath, join(compare, 'bin', 'appwacht.js'), compareTag)),
 };
 type Name = keyof typeof processes;
 const whole = Object.fromEntries(Object.keys(processes).map((k) => [k, [] as ProcessRun[]])) as Record<Name, ProcessRun[]>;
@@ -172,14 +184,15 @@ console.log('per source (last in-process run):');
 console.log(table([['source', 'ms', 'records', 'ok'], ...inv.sources.map((s) => [s.id, s.ms, s.count, s.ok ? 'yes' : 'no'])]));
 const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 console.log(`goals: in-process ≤ 1.5× baseline → ${met(mine / base <= 1.5)}; CLI < 100 MiB → ${met(cliRssMiB < 100)}`);
-for (const t of secondNode ? [` (${process.version})`, ` (${nodeVersion(secondNode)})`] : ['']) {
+const tags = secondNode ? [` (${process.version})`, ` (${nodeVersion(secondNode)})`] : [''];
+for (const t of compare ? [...tags, compareTag] : tags) {
   const scanRatio = wholeMs(`scan${t}`) / raw;
   const enrolledRatio = wholeMs(`scanEnrolled${t}`) / raw;
   console.log(
     `goals${t}: scan --json ≤ 4× the raw tools → ${met(scanRatio <= 4)} (${scanRatio.toFixed(2)}×; ` +
       `enrolled: ${met(enrolledRatio <= 4)}, ${enrolledRatio.toFixed(2)}×); ` +
       `--help ≤ 100 ms → ${met(wholeMs(`help${t}`) <= 100)} (${fmt(wholeMs(`help${t}`))}); ` +
-      `status ≤ 100 ms → ${met(wholeMs(`status${t}`) <= 100)} (${fmt(wholeMs(`status${t}`))}; node -e 0 alone: ${fmt(wholeMs(`node${t}`))})`,
+      `status ≤ 100 ms → ${met(wholeMs(`status${t}`) <= 100)} (${fmt(wholeMs(`status${t}`))}; node -e 0 alone: ${fmt(wholeMs(`node${t === compareTag ? tags[0] : t}`))})`,
   );
 }
 console.log(
