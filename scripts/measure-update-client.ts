@@ -53,7 +53,9 @@ for (let r = 0; r < ROUNDS; r++) {
     'baseline: fetch to nowhere + sha512 in memory',
     await measure(async () => {
       const res = await transport.fetch(`${serverUrl}/updates/stable/${NAME}`);
-      const bytes = Buffer.from(await res.arrayBuffer());
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+      const bytes = Buffer.concat(chunks);
       createHash('sha512').update(bytes).digest('base64');
     }),
   );

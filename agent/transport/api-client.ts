@@ -14,7 +14,7 @@ import {
   type SignedPolicy as SignedPolicyType,
 } from '../../protocol/index.js';
 import { AGENT_VERSION } from '../version.js';
-import { ServerError, type Fetch } from './errors.js';
+import { ServerError, type Fetch, type FetchResponse } from './errors.js';
 
 export interface ApiClientOptions {
   /** Base URL of the Appwacht server; may carry a path prefix (https://intranet.example/appwacht). */
@@ -70,12 +70,12 @@ export function networkReason(err: unknown, timeoutMs: number): string {
   return e?.message ?? String(err);
 }
 
-export async function readBody(response: Response, maxBytes: number, what: string): Promise<string> {
+export async function readBody(response: FetchResponse, maxBytes: number, what: string): Promise<string> {
   return (await readBodyBytes(response, maxBytes, what)).toString('utf8');
 }
 
 /** The body's exact bytes (what a signature covers), refused past `maxBytes` without reading further. */
-export async function readBodyBytes(response: Response, maxBytes: number, what: string): Promise<Buffer> {
+export async function readBodyBytes(response: FetchResponse, maxBytes: number, what: string): Promise<Buffer> {
   if (!response.body) return Buffer.alloc(0);
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -119,7 +119,7 @@ function looksLikeBarePolicy(text: string): boolean {
 }
 
 /** Maps a non-2xx answer to the ServerError code the caller branches on (see errors.ts). */
-function errorFor(response: Response, bodyText: string, what: string): ServerError {
+function errorFor(response: FetchResponse, bodyText: string, what: string): ServerError {
   const status = response.status;
   let serverCode: string | undefined;
   let serverMessage: string | undefined;
@@ -162,7 +162,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     method: 'GET' | 'POST',
     route: string,
     init: { auth: boolean; body?: unknown; headers?: Record<string, string>; signal?: AbortSignal },
-  ): Promise<{ response: Response; text: string }> {
+  ): Promise<{ response: FetchResponse; text: string }> {
     const what = `${method} ${route}`;
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -177,7 +177,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = init.signal ? AbortSignal.any([deadline, init.signal]) : deadline;
-    let response: Response;
+    let response: FetchResponse;
     let text: string;
     try {
       response = await options.fetch(base + route, {

@@ -26,8 +26,16 @@ export class ServerError extends AppwachtError {
   }
 }
 
+/** What the agent reads of an answer: a fetch Response has it (Electron's net.fetch), and so has node-fetch.ts's. */
+export interface FetchResponse {
+  status: number;
+  headers: { get(name: string): string | null };
+  body: ReadableStream<Uint8Array> | null;
+}
+
 /**
- * The transport port: a fetch-compatible function. The headless agent uses undici's fetch with the
- * configured CA file and proxy; the Electron app injects `net.fetch`, which brings the OS proxy and trust store.
+ * The transport port: a fetch-compatible function. The headless agent uses node:http/https (node-fetch.ts) with the
+ * configured CA file, and undici's fetch through a proxy; the Electron app injects `net.fetch`, which brings the OS
+ * proxy and trust store.
  */
-export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+export type Fetch = (input: string, init?: RequestInit) => Promise<FetchResponse>;

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import * as tls from 'node:tls';
 import { AppwachtError } from '../errors.js';
-import type { Fetch } from './errors.js';
+import type { Fetch, FetchResponse } from './errors.js';
+import { createNodeFetch } from './node-fetch.js';
 
 /** The transport could not be set up as configured (unreadable CA file, bad proxy URL). */
 export class TransportConfigError extends AppwachtError {}
@@ -15,10 +16,10 @@ export interface HttpFetchOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** TCP + TLS handshake; an intranet server that does not answer in this time is down (Node's own fetch: the same). */
+/** TCP + TLS handshake; an intranet server that does not answer in this time is down (undici's default: the same). */
 const CONNECT_TIMEOUT_MS = 10_000;
 /**
- * Time to the response headers, and between body chunks, on undici's fetch. On Node's own fetch a call is bounded by
+ * Time to the response headers, and between body chunks, on undici's fetch. On node-fetch.ts a call is bounded by
  * the API client's deadline per call.
  */
 const RESPONSE_TIMEOUT_MS = 30_000;
@@ -77,12 +78,26 @@ function proxyUrl(value: string | undefined, name: string): string | undefined {
 }
 
 /**
- * The headless agent's transport. Without a proxy and a CA file: Node's own fetch, which is part of the node binary
- * (nothing to load). With either: undici's fetch over an EnvHttpProxyAgent, which sends each request directly or
- * through the proxy as the proxy settings and NO_PROXY say — Node's own fetch takes neither a proxy (Node 20) nor a CA
- * list per call, and undici is the agent's largest module (1.1 MB, ~130 ms of CPU to load; BENCHMARKS.md, "Start-up"),
- * so it is loaded only then. The configured proxy wins over the variables; NO_PROXY applies to both. The CA list is
- * used for the server, for the tunnel through the proxy, and for an https proxy.
+ * Whether the transport needs undici, i.e. a proxy is configured (the setting or the variables). undici's HTTP parser
+ * is WebAssembly, which a turn started with --lite-mode lacks (supervisor.ts); this is what the turn tells the
+ * supervisor in its hello. Throws on a proxy that is not a URL, like createHttpTransport.
+ */
+export function usesProxy(options: Pick<HttpFetchOptions, 'proxy' | 'env'>): boolean {
+  const env = options.env ?? process.env;
+  return (
+    proxyUrl(options.proxy, 'proxy') !== undefined ||
+    proxyUrl(envValue(env, 'http_proxy'), 'HTTP_PROXY') !== undefined ||
+    proxyUrl(envValue(env, 'https_proxy'), 'HTTPS_PROXY') !== undefined
+  );
+}
+
+/**
+ * The headless agent's transport. Without a proxy: node:http/https (node-fetch.ts), with the CA file added to the
+ * default roots — not Node's global fetch, which loads Node's internal undici (~20 MiB in a turn). With a proxy:
+ * undici's fetch over an EnvHttpProxyAgent, which sends each request directly or through the proxy as the proxy
+ * settings and NO_PROXY say; undici is the agent's largest module (1.1 MB, ~130 ms of CPU to load; BENCHMARKS.md,
+ * "Start-up"), so it is loaded only then. The configured proxy wins over the variables; NO_PROXY applies to both. The
+ * CA list is used for the server, for the tunnel through the proxy, and for an https proxy.
  */
 export async function createHttpTransport(options: HttpFetchOptions = {}): Promise<HttpTransport> {
   const env = options.env ?? process.env;
@@ -90,8 +105,10 @@ export async function createHttpTransport(options: HttpFetchOptions = {}): Promi
   const proxy = proxyUrl(options.proxy, 'proxy');
   const httpProxy = proxy ?? proxyUrl(envValue(env, 'http_proxy'), 'HTTP_PROXY');
   const httpsProxy = proxy ?? proxyUrl(envValue(env, 'https_proxy'), 'HTTPS_PROXY');
-  // Node's fetch shares one connection pool per process; there is nothing of this transport's own to close.
-  if (!ca && !httpProxy && !httpsProxy) return { fetch: (input, init) => globalThis.fetch(input, init), close: async () => {} };
+  if (!httpProxy && !httpsProxy) {
+    const direct = createNodeFetch({ ...(ca ? { ca } : {}), connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    return { fetch: direct.fetch, close: async () => direct.close() };
+  }
 
   const { EnvHttpProxyAgent, fetch: undiciFetch } = await import('undici');
   const tlsOptions = { ...(ca ? { ca } : {}), timeout: CONNECT_TIMEOUT_MS };
@@ -111,6 +128,6 @@ export async function createHttpTransport(options: HttpFetchOptions = {}): Promi
   });
   const fetch: Fetch = (input, init) =>
     // undici's fetch and the DOM lib describe the same Request/Response; only their TypeScript declarations differ.
-    undiciFetch(input, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
+    undiciFetch(input, { ...(init as object), dispatcher }) as unknown as Promise<FetchResponse>;
   return { fetch, close: () => dispatcher.close() };
 }

@@ -6,7 +6,7 @@ import {
   verifyUpdateIndex,
   type OsName,
 } from '../../protocol/index.js';
-import type { Fetch } from '../transport/errors.js';
+import type { Fetch, FetchResponse } from '../transport/errors.js';
 import { networkReason, readBodyBytes } from '../transport/api-client.js';
 import { AGENT_VERSION } from '../version.js';
 import { UpdateError } from './errors.js';
@@ -28,10 +28,10 @@ export function feedUrl(feed: FeedLocation, file: string): string {
 }
 
 /** A GET of the feed: no redirects (the configured URL is the real one), the agent's user agent, a deadline. */
-export async function feedGet(feed: FeedLocation, file: string, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
+export async function feedGet(feed: FeedLocation, file: string, timeoutMs: number, signal?: AbortSignal): Promise<FetchResponse> {
   const url = feedUrl(feed, file);
   const deadline = AbortSignal.timeout(timeoutMs);
-  let response: Response;
+  let response: FetchResponse;
   try {
     response = await feed.fetch(url, {
       headers: { 'user-agent': `appwacht-agent/${AGENT_VERSION}` },

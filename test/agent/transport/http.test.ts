@@ -4,13 +4,15 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { ServerError } from '../../../agent/transport/errors.js';
 import { createApiClient } from '../../../agent/transport/api-client.js';
-import { createHttpTransport, trustedCertificates, TransportConfigError } from '../../../agent/transport/http.js';
+import { createHttpTransport, trustedCertificates, TransportConfigError, usesProxy } from '../../../agent/transport/http.js';
 import { startStandInServer, type StandInServer } from '../../helpers/stand-in-server.js';
 import { startTestProxy, type TestProxy } from '../../helpers/test-proxy.js';
 import { makeTestPki, type TestPki } from '../../helpers/tls-certs.js';
@@ -91,45 +93,66 @@ describe('createHttpTransport(): TLS with the organisation CA', () => {
   });
 });
 
-describe('createHttpTransport(): which fetch', () => {
-  /** Runs `work` with globalThis.fetch replaced by a stand-in that records its calls. */
-  async function withNodeFetchSpy(work: () => Promise<void>): Promise<string[]> {
-    const original = globalThis.fetch;
-    const calls: string[] = [];
-    globalThis.fetch = (input) => {
-      calls.push(String(input));
-      return Promise.resolve(new Response('{}'));
-    };
-    try {
-      await work();
-    } finally {
-      globalThis.fetch = original;
-    }
-    return calls;
+describe('createHttpTransport(): which HTTP client', () => {
+  /**
+   * One call through the transport in a fresh Node: whether Node's internal undici (its global fetch) or the undici
+   * package got loaded. A turn process pays ~20 MiB for either (node-fetch.ts).
+   */
+  async function loadedBy(
+    url: string,
+    options: Record<string, unknown>,
+  ): Promise<{ status: number; nodeUndici: boolean; undiciPackage: boolean }> {
+    const script = `
+      import { registerHooks } from 'node:module';
+      const urls = [];
+      registerHooks({ load: (u, c, next) => (urls.push(u), next(u, c)) });
+      const { createHttpTransport } = await import(${JSON.stringify(new URL('../../../agent/transport/http.ts', import.meta.url).href)});
+      const transport = await createHttpTransport(${JSON.stringify(options)});
+      const response = await transport.fetch(${JSON.stringify(url)});
+      await response.body?.cancel();
+      await transport.close();
+      console.log(JSON.stringify({
+        status: response.status,
+        nodeUndici: process.moduleLoadList.some((m) => m.includes('internal/deps/undici')),
+        undiciPackage: urls.some((u) => u.includes('/node_modules/undici/')),
+      }));`;
+    // Not spawnSync: the servers answering it run in this process.
+    const run = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      timeout: 30_000,
+    });
+    return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { status: number; nodeUndici: boolean; undiciPackage: boolean };
   }
 
-  it("uses Node's own fetch (no undici to load) when neither a proxy nor a CA file is set", async () => {
-    const calls = await withNodeFetchSpy(async () => {
-      const transport = await createHttpTransport({ env: {} });
-      await transport.fetch(`${httpServer.url}/x`);
-      await transport.close();
+  it("goes over node:http without a proxy: neither Node's fetch nor the undici package is loaded", async () => {
+    assert.deepEqual(await loadedBy(`${httpServer.url}/x`, { env: {} }), {
+      status: 404,
+      nodeUndici: false,
+      undiciPackage: false,
     });
-    assert.deepEqual(calls, [`${httpServer.url}/x`]);
   });
 
-  it('uses undici when a proxy or a CA file is set', async () => {
-    for (const options of [
-      { env: { HTTPS_PROXY: proxy.url } },
-      { env: {}, proxy: proxy.url },
-      { env: {}, caFile: pki.caCertFile },
-    ]) {
-      const calls = await withNodeFetchSpy(async () => {
-        const transport = await createHttpTransport(options);
-        await transport.fetch(`${httpServer.url}/x`).catch(() => {}); // the answer does not matter here
-        await transport.close();
-      });
-      assert.deepEqual(calls, [], JSON.stringify(options));
+  it('goes over node:https with the CA file: neither is loaded', async () => {
+    assert.deepEqual(await loadedBy(`${httpsServer.url}/x`, { env: {}, caFile: pki.caCertFile }), {
+      status: 404,
+      nodeUndici: false,
+      undiciPackage: false,
+    });
+  });
+
+  it('loads the undici package when a proxy is set', async () => {
+    for (const options of [{ env: { HTTP_PROXY: proxy.url } }, { env: {}, proxy: proxy.url }]) {
+      const loaded = await loadedBy(`${httpServer.url}/x`, options);
+      assert.equal(loaded.undiciPackage, true, JSON.stringify(options));
+      assert.equal(loaded.status, 404, 'through the proxy to the server');
     }
+  });
+
+  it('usesProxy() says whether undici (and so WebAssembly) is needed', () => {
+    assert.equal(usesProxy({ env: {} }), false);
+    assert.equal(usesProxy({ env: { no_proxy: 'x' } }), false);
+    assert.equal(usesProxy({ env: { https_proxy: 'proxy.intranet:3128' } }), true);
+    assert.equal(usesProxy({ env: {}, proxy: proxy.url }), true);
+    assert.throws(() => usesProxy({ env: { HTTPS_PROXY: 'socks5://p:1080' } }), TransportConfigError);
   });
 });
 
