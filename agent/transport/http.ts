@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import * as tls from 'node:tls';
-import { AppwachtError } from '../errors.js';
 import type { Fetch, FetchResponse } from './errors.js';
 import { createNodeFetch } from './node-fetch.js';
+import { envValue, proxyUrl, TransportConfigError } from './proxy.js';
 
-/** The transport could not be set up as configured (unreadable CA file, bad proxy URL). */
-export class TransportConfigError extends AppwachtError {}
+export { TransportConfigError, usesProxy } from './proxy.js';
 
 export interface HttpFetchOptions {
   /** PEM file with one or more extra CA certificates (the organisation's intranet CA). */
@@ -55,42 +54,6 @@ async function readCaFile(path: string): Promise<string> {
   return pem;
 }
 
-function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  return env[name.toLowerCase()] ?? env[name.toUpperCase()];
-}
-
-/**
- * A proxy setting as a URL undici accepts. "proxy.intranet:3128" without a scheme is common in HTTPS_PROXY and means
- * http, as curl reads it; anything else that is not an http(s) URL is a configuration error naming where it came from.
- */
-function proxyUrl(value: string | undefined, name: string): string | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) ? value.trim() : `http://${value.trim()}`;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new TransportConfigError('PROXY_INVALID', `${name} "${value}" is not a URL`);
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '')
-    throw new TransportConfigError('PROXY_INVALID', `${name} "${value}" must be an http:// or https:// proxy URL`);
-  return url.href;
-}
-
-/**
- * Whether the transport needs undici, i.e. a proxy is configured (the setting or the variables). undici's HTTP parser
- * is WebAssembly, which a turn started with --lite-mode lacks (supervisor.ts); this is what the turn tells the
- * supervisor in its hello. Throws on a proxy that is not a URL, like createHttpTransport.
- */
-export function usesProxy(options: Pick<HttpFetchOptions, 'proxy' | 'env'>): boolean {
-  const env = options.env ?? process.env;
-  return (
-    proxyUrl(options.proxy, 'proxy') !== undefined ||
-    proxyUrl(envValue(env, 'http_proxy'), 'HTTP_PROXY') !== undefined ||
-    proxyUrl(envValue(env, 'https_proxy'), 'HTTPS_PROXY') !== undefined
-  );
-}
-
 /**
  * The headless agent's transport. Without a proxy: node:http/https (node-fetch.ts), with the CA file added to the
  * default roots — not Node's global fetch, which loads Node's internal undici (~20 MiB in a turn). With a proxy:
@@ -110,7 +73,10 @@ export async function createHttpTransport(options: HttpFetchOptions = {}): Promi
     return { fetch: direct.fetch, close: async () => direct.close() };
   }
 
-  const { EnvHttpProxyAgent, fetch: undiciFetch } = await import('undici');
+  // undici is CommonJS: in the CLI bundle its chunk has only a default export (module.exports), so named imports are
+  // undefined there ("EnvHttpProxyAgent is not a constructor"); Node's own import has both.
+  const imported = await import('undici');
+  const { EnvHttpProxyAgent, fetch: undiciFetch } = (imported.default ?? imported) as unknown as typeof imported;
   const tlsOptions = { ...(ca ? { ca } : {}), timeout: CONNECT_TIMEOUT_MS };
   const dispatcher = new EnvHttpProxyAgent({
     // Explicit values (an empty string means "none") so the injected env is what counts, not process.env.

@@ -12,7 +12,7 @@ const { Agent: HttpAgent, request: httpRequest } = process.getBuiltinModule('nod
  *
  * MEMORY: Node's global fetch loads Node's internal undici on its first call, ~20 MiB of resident memory and ~45 ms of
  * CPU in a turn process (bench/turn.ts: peak RSS 112 → 92 MiB, CPU 266 → 220 ms), and its HTTP parser is WebAssembly,
- * which V8's --lite-mode (the turns' flag, supervisor.ts) does not have. node:http is part of what every turn loads.
+ * which a turn started with --jitless (supervisor.ts) does not have. node:http is part of what every turn loads.
  *
  * It does what the agent's callers ask of fetch (api-client.ts, update/): method, headers, a string body, an abort
  * signal, no redirects followed (the caller sees the 3xx: a redirect would carry the token elsewhere), and answers with
