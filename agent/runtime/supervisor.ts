@@ -25,6 +25,19 @@ import { STATE_FILES } from '../state/names.js';
 export const DEFAULT_TURN_BUDGET_MS = 5 * 60_000;
 /** …or when it holds more than this (a full scan of a real laptop peaks at ~90 MiB). Linux only: read from /proc. */
 export const DEFAULT_TURN_MEMORY_LIMIT_MIB = 512;
+/**
+ * Node flags for the turn processes alone (the supervisor runs without them), put before the turn command's own.
+ * MEMORY (issue 12: a scan turn ≤ 70 MiB peak RSS): a turn runs for a fraction of a second, so V8's optimizing compilers
+ * cost it memory (their code and the executable pages of the node binary they touch) and gain it nothing. One turn
+ * that refreshes, scans and reports against the real server (bench/turn.ts, node 24, load ~2.4, medians of 10):
+ *   no flags                                 88.1 MiB peak RSS, 202 ms CPU
+ *   --jitless                                78.0 MiB,          207 ms
+ *   --jitless --max-semi-space-size=1        72.3 MiB,          211 ms   (young generation 1 MiB instead of growing)
+ * Both are documented Node flags, also allowed in NODE_OPTIONS. --lite-mode (71.0 MiB) is not allowed there and gains
+ * nothing more. --jitless also turns WebAssembly off, which undici (the transport through a proxy) needs: a turn that
+ * says so in its hello (needsWasm) is started again without these flags, and so are the turns after it.
+ */
+export const TURN_NODE_FLAGS: readonly string[] = ['--jitless', '--max-semi-space-size=1'];
 /** After a stop message, a turn has this long to finish its step before it is killed. */
 const STOP_GRACE_MS = 30_000;
 /** A turn of an earlier run holds the turn lock: look again this soon. */
@@ -48,6 +61,8 @@ export interface SupervisorOptions {
   turnMemoryLimitMiB?: number;
   /** How many turns the process watch may ask for (default driver.ts WATCH_TURN_LIMIT). */
   watchTurnLimit?: { burst: number; refillMs: number };
+  /** Node flags for the turns alone (default TURN_NODE_FLAGS), dropped for a turn that needs WebAssembly. */
+  turnNodeFlags?: readonly string[];
 }
 
 /** How a turn process ended, as the supervisor saw it. */
@@ -55,6 +70,8 @@ type TurnExit =
   | { kind: 'result'; message: ResultMessage; ms: number; pid: number }
   | { kind: 'busy'; holderPid?: number }
   | { kind: 'refused'; error: unknown }
+  /** Started with the turn flags, it said it needs WebAssembly: told to stop before its work, to be started without. */
+  | { kind: 'needs-wasm' }
   | {
       kind: 'failed';
       why: 'budget' | 'memory' | 'crash';
@@ -108,6 +125,8 @@ class Supervisor {
   private saidWaiting = false;
   /** The machine service's channel to the employees' trays (agent/channel/). */
   private channel: TrayChannel | undefined;
+  /** Whether the next turn gets the turn flags: not while the turns need WebAssembly (a proxy), as the last hello said. */
+  private flagged = true;
   private readonly releaseOnExit = () => this.held?.lock.releaseSync();
 
   constructor(private readonly o: SupervisorOptions) {
@@ -137,18 +156,27 @@ class Supervisor {
     if (this.held && !(await waitUntilNoTurn(this.held.stateDir, { log: this.log, signal, said: this.saidWaiting })))
       return { kind: 'stopped' };
     this.saidWaiting = false;
+    const flags = this.flagged ? (this.o.turnNodeFlags ?? TURN_NODE_FLAGS) : [];
+    const { turnCommand } = this.o;
     const exit = await watchTurnProcess({
-      command: this.o.turnCommand,
+      command: { ...turnCommand, args: [...flags, ...turnCommand.args] },
       budgetMs: this.budgetMs,
       memoryLimitMiB: this.memoryLimitMiB,
       signal,
       log: this.log,
       onHello: async (hello) => {
         await this.onHello(hello);
-        return signal.aborted ? { type: 'stop' } : this.turnMessage(request);
+        if (signal.aborted) return { type: 'stop' };
+        this.flagged = hello.needsWasm !== true;
+        return hello.needsWasm && flags.length > 0 ? 'needs-wasm' : this.turnMessage(request);
       },
     });
     switch (exit.kind) {
+      case 'needs-wasm':
+        this.log.info('the turns go through a proxy (undici needs WebAssembly): started again without their node flags', {
+          flags,
+        });
+        return { kind: 'wait', ms: 0 };
       case 'result':
         return this.finished(exit);
       case 'busy':
@@ -282,8 +310,11 @@ function watchTurnProcess(w: {
   memoryLimitMiB: number;
   signal: AbortSignal;
   log: Logger;
-  /** The turn said hello: what to tell it (work or stop); throwing refuses it (another instance runs). */
-  onHello: (hello: HelloMessage) => Promise<ToTurn>;
+  /**
+   * The turn said hello: what to tell it (work or stop); throwing refuses it (another instance runs); 'needs-wasm': it
+   * is told to stop, to be started again without the turn flags.
+   */
+  onHello: (hello: HelloMessage) => Promise<ToTurn | 'needs-wasm'>;
 }): Promise<TurnExit> {
   return new Promise((resolve) => {
     const t0 = Date.now();
@@ -326,10 +357,17 @@ function watchTurnProcess(w: {
     child.on('message', (m: FromTurn) => {
       if (m?.type === 'hello') {
         hello = true;
-        w.onHello(m).then(tell, (error: unknown) => {
-          exit ??= { kind: 'refused', error };
-          tell({ type: 'stop' });
-        });
+        w.onHello(m).then(
+          (answer) => {
+            if (answer !== 'needs-wasm') return tell(answer);
+            exit ??= { kind: 'needs-wasm' };
+            tell({ type: 'stop' });
+          },
+          (error: unknown) => {
+            exit ??= { kind: 'refused', error };
+            tell({ type: 'stop' });
+          },
+        );
       } else if (m?.type === 'result' && child.pid !== undefined)
         exit ??= { kind: 'result', message: m, ms: Date.now() - t0, pid: child.pid };
       else if (m?.type === 'busy') exit ??= { kind: 'busy', ...(m.holderPid ? { holderPid: m.holderPid } : {}) };

@@ -2,6 +2,7 @@ import { resolveConfig, type EffectiveConfig, type ResolveOptions } from '../con
 import type { ConfigKey } from '../config/schema.js';
 import { UsageError, describeError } from '../errors.js';
 import { createLogger, fileSink, stderrSink, type Logger } from '../log.js';
+import { usesProxy } from '../transport/proxy.js';
 import { AGENT_VERSION } from '../version.js';
 import { openTurnOptions, type AgentWiring } from './context.js';
 import { emptySchedule, writeSchedule, type Schedule } from './schedule.js';
@@ -44,6 +45,15 @@ export function continueFrom(input: {
   const { loaded, fileSeq, handed, schedule, firstOfRun } = input;
   if (handed && (handed.state.seq ?? 0) > (fileSeq ?? -1)) return { store: handed, announcePending: firstOfRun };
   return { store: loaded, announcePending: firstOfRun || (fileSeq ?? 0) !== schedule.stateSeq };
+}
+
+/** Whether the transport will go through a proxy (undici: WebAssembly); a proxy that is no URL fails the turn anyway. */
+function needsProxy(proxy: string | undefined, env: NodeJS.ProcessEnv): boolean {
+  try {
+    return usesProxy({ ...(proxy !== undefined ? { proxy } : {}), env });
+  } catch {
+    return false;
+  }
 }
 
 function send(message: FromTurn): Promise<boolean> {
@@ -111,6 +121,7 @@ export async function runTurnProcess(options: TurnProcessOptions): Promise<void>
       logLevel: config.logLevel,
       serverUrl: config.serverUrl ?? null,
       agentMode: config.agentMode ?? 'user',
+      needsWasm: Boolean(config.serverUrl) && needsProxy(config.proxy, options.env),
     });
     const message = await gotWork;
     if (!message || abort.signal.aborted) return;

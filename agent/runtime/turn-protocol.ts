@@ -22,6 +22,11 @@ export interface HelloMessage {
   serverUrl: string | null;
   /** machine: the supervisor must run as root/SYSTEM and serves the tray channel (agent/channel/). */
   agentMode?: 'machine' | 'user';
+  /**
+   * The turn needs WebAssembly: it talks to the server through a proxy, i.e. with undici, whose HTTP parser is
+   * WebAssembly. A turn started with --jitless has none; the supervisor stops it and starts it again without.
+   */
+  needsWasm?: boolean;
 }
 
 export interface TurnMessage {

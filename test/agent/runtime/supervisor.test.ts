@@ -8,18 +8,29 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { memoryLogger, type LogFields } from '../../../agent/log.js';
 import { emptySchedule, writeSchedule } from '../../../agent/runtime/schedule.js';
-import { runSupervisor, type SupervisorOptions } from '../../../agent/runtime/supervisor.js';
+import { runSupervisor, TURN_NODE_FLAGS, type SupervisorOptions } from '../../../agent/runtime/supervisor.js';
 import { type InstanceLockError } from '../../../agent/state/lock.js';
 import { spawnTs } from '../../helpers/child.js';
+import { agentEnv, childPids, spawnAgent, startServer } from '../../e2e/helpers.js';
+import { startTestProxy } from '../../helpers/test-proxy.js';
 import { STATE_FILES } from '../../../agent/state/names.js';
 
 const REPO = new URL('../../../', import.meta.url).pathname;
+
+/** A process's command line from /proc, or undefined once it is gone. */
+function cmdline(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  } catch {
+    return undefined;
+  }
+}
 const FAKE = join(REPO, 'test', 'fixtures', 'runtime', 'fake-turn.mjs');
 
 let tmp: string;
@@ -38,6 +49,8 @@ interface FakeEvent {
   firstOfRun?: boolean;
   scanRequest?: string | null;
   hadSchedule?: boolean;
+  execArgv?: string[];
+  wasm?: boolean;
 }
 
 let counter = 0;
@@ -373,6 +386,63 @@ describe('runSupervisor() watching over its turns', () => {
   });
 });
 
+describe("runSupervisor(): the turns' node flags (TURN_NODE_FLAGS)", () => {
+  it('starts every turn with them: --jitless is in effect (no WebAssembly in the turn)', async () => {
+    assert.ok(TURN_NODE_FLAGS.includes('--jitless'));
+    const s = await supervise({ FAKE_TURNS: 'ok', FAKE_NEXT_MS: '200' });
+    try {
+      const starts = await s.waitFor('two turns started', async () => {
+        const e = (await s.events()).filter((x) => x.event === 'start');
+        return e.length >= 2 ? e : undefined;
+      });
+      for (const start of starts) {
+        assert.deepEqual(start.execArgv, [...TURN_NODE_FLAGS]);
+        assert.equal(start.wasm, false);
+      }
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('a turn that needs WebAssembly (a proxy) is stopped before its work and started again without them, and so are the next', async () => {
+    const s = await supervise({ FAKE_TURNS: 'ok', FAKE_NEEDS_WASM: '1', FAKE_NEXT_MS: '200' });
+    try {
+      const turns = await s.waitFor('two turns done', async () => {
+        const t = (await s.events()).filter((x) => x.event === 'turn');
+        return t.length >= 2 ? t : undefined;
+      });
+      const events = await s.events();
+      const starts = events.filter((x) => x.event === 'start');
+      assert.deepEqual(starts[0]!.execArgv, [...TURN_NODE_FLAGS], 'the first turn gets the flags: nothing is known yet');
+      assert.ok(
+        events.some((x) => x.event === 'stop' && x.pid === starts[0]!.pid),
+        'it was told to stop',
+      );
+      assert.ok(!turns.some((t) => t.pid === starts[0]!.pid), 'before any work');
+      for (const start of starts.slice(1)) {
+        assert.deepEqual(start.execArgv, []);
+        assert.equal(start.wasm, true);
+      }
+      assert.equal(turns[0]!.firstOfRun, true, 'the turn started again is still the first of the run');
+      assert.equal(s.log.lines.filter((l) => /started again without their node flags/.test(String(l.msg))).length, 1);
+      assert.ok(!s.log.lines.some((l) => l.level === 'error'), 'no failure, no backoff');
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('turnNodeFlags: [] starts the turns as the supervisor was started', async () => {
+    const s = await supervise({ FAKE_TURNS: 'ok' }, { turnNodeFlags: [] });
+    try {
+      const start = await s.waitFor('a turn started', async () => (await s.events()).find((x) => x.event === 'start'));
+      assert.deepEqual(start.execArgv, []);
+      assert.equal(start.wasm, true);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe('appwacht run (the built CLI): the real supervisor and real turns', () => {
   it('SIGTERM while a turn works: the turn finishes its step, the stop is recorded, nothing is left running', async () => {
     const dir = join(tmp, 'cli-stop');
@@ -394,7 +464,17 @@ describe('appwacht run (the built CLI): the real supervisor and real turns', () 
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
       for (let i = 0; i < 400 && !log.includes('"turn done"'); i++) await new Promise((r) => setTimeout(r, 25));
-      // Now turns follow each other every 0.2 s: one is at work or about to start.
+      // Now turns follow each other every 0.2 s: one is at work or about to start. A real turn, seen from /proc: the
+      // supervisor started it with the turn flags, before its own command line.
+      let turnArgs: string[] | undefined;
+      for (let i = 0; i < 400 && !turnArgs; i++) {
+        turnArgs = childPids(child.pid!)
+          .map((pid) => cmdline(pid))
+          .find((args) => args?.includes('--turn'));
+        if (!turnArgs) await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(turnArgs, `a turn process was seen; log: ${log.slice(-1000)}`);
+      assert.deepEqual(turnArgs.slice(1, 1 + TURN_NODE_FLAGS.length), [...TURN_NODE_FLAGS]);
       child.kill('SIGTERM');
       assert.equal(await exited, 0, log.slice(-2000));
       assert.match(log, /"msg":"stopped"/);
@@ -411,6 +491,37 @@ describe('appwacht run (the built CLI): the real supervisor and real turns', () 
       for (const pid of new Set(turns)) assert.ok(!existsSync(`/proc/${pid}`), `turn ${pid} is gone`);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+  it('behind a proxy: the real turn says it needs WebAssembly, runs again without the turn flags and reaches the server', async () => {
+    const dir = join(tmp, 'cli-proxy');
+    const server = await startServer(join(dir, 'server'));
+    const proxy = await startTestProxy();
+    const env = {
+      ...agentEnv({ server: server.info, stateDir: join(dir, 'state'), home: join(dir, 'home') }),
+      HTTP_PROXY: proxy.url,
+    };
+    const agent = spawnAgent(['run', '--processes', 'off', '--no-notifications'], env);
+    try {
+      const done = await agent.waitForLog('turn done', (l) => l.msg === 'turn done', 60_000);
+      assert.ok(
+        agent.log.some((l) => /started again without their node flags/.test(String(l.msg))),
+        'the flagged turn was started again',
+      );
+      assert.ok(
+        agent.log.some((l) => l.msg === 'enrolled'),
+        `enrolled; log: ${agent.stderr().slice(-1500)}`,
+      );
+      assert.ok(
+        proxy.seen.some((r) => r.startsWith('POST http://127.0.0.1')),
+        `the turn's calls went through the proxy: ${proxy.seen.join(', ')}`,
+      );
+      assert.ok(!agent.log.some((l) => l.level === 'error'), agent.stderr().slice(-1500));
+      assert.ok(Number(done.cpuMs) > 0);
+    } finally {
+      await agent.stop();
+      await proxy.close();
+      await server.stop();
     }
   });
 });
