@@ -10,7 +10,9 @@
  * RssAnon/RssFile sampled from /proc/<pid>/status every 10 ms, and the wall time from spawn to exit.
  *
  * A variant is `name=flag flag …` (node flags, before bin/appwacht.js) with optional `ENV=value` words for the turn's
- * environment, e.g. `semi1=--max-semi-space-size=1 UV_THREADPOOL_SIZE=1`. Without arguments: as shipped.
+ * environment, e.g. `semi1=--max-semi-space-size=1 UV_THREADPOOL_SIZE=1`, and `bin:<path>` for another checkout's
+ * built bin/appwacht.js (a before/after in one run). Without arguments: this checkout, as the supervisor starts a turn
+ * (TURN_NODE_FLAGS).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadDefaultPolicy } from '../agent/policy/default-policy.js';
 import { readSchedule } from '../agent/runtime/schedule.js';
+import { TURN_NODE_FLAGS } from '../agent/runtime/supervisor.js';
 import type { FromTurn, ResultMessage, ToTurn } from '../agent/runtime/turn-protocol.js';
 import { AdminApi, BIN, REPO, agentEnv, agentStatus, spawnAgent, startServer, tempDir, waitFor } from '../test/e2e/helpers.js';
 import { bounded, median, table } from './lib.js';
@@ -28,6 +31,7 @@ interface Variant {
   name: string;
   flags: string[];
   env: Record<string, string>;
+  bin: string;
 }
 
 function parseVariant(arg: string): Variant {
@@ -36,12 +40,14 @@ function parseVariant(arg: string): Variant {
   const words = (eq < 0 ? '' : arg.slice(eq + 1)).split(/\s+/).filter(Boolean);
   const env: Record<string, string> = {};
   const flags: string[] = [];
+  let bin = BIN;
   for (const w of words) {
     const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(w);
     if (m) env[m[1]!] = m[2]!;
+    else if (w.startsWith('bin:')) bin = w.slice(4);
     else flags.push(w);
   }
-  return { name, flags, env };
+  return { name, flags, env, bin };
 }
 
 interface TurnFigures {
@@ -68,7 +74,7 @@ function statusMiB(pid: number): { anon: number; file: number } | undefined {
 function oneTurn(v: Variant, env: NodeJS.ProcessEnv, stateDir: string, schedule: unknown): Promise<TurnFigures> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...v.flags, BIN, 'run', '--heartbeat-interval', '1', '--turn'], {
+    const child = spawn(process.execPath, [...v.flags, v.bin, 'run', '--heartbeat-interval', '1', '--turn'], {
       cwd: REPO,
       env: { ...env, ...v.env },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -118,7 +124,8 @@ function oneTurn(v: Variant, env: NodeJS.ProcessEnv, stateDir: string, schedule:
   });
 }
 
-const variants = process.argv.length > 2 ? process.argv.slice(2).map(parseVariant) : [parseVariant('shipped')];
+const variants =
+  process.argv.length > 2 ? process.argv.slice(2).map(parseVariant) : [parseVariant(`shipped=${TURN_NODE_FLAGS.join(' ')}`)];
 const tmp = await tempDir('appwacht-bench-turn-');
 const server = await startServer(join(tmp.dir, 'server'));
 try {
@@ -145,20 +152,38 @@ try {
   const read = await readSchedule(stateDir);
   if (read.status !== 'ok') throw new Error(`no schedule after enrollment: ${read.status}`);
 
-  console.log(`bench:turn, node ${process.version}, ${ROUNDS} rounds; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `bench:turn, node ${process.version}, ${ROUNDS} rounds; load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   const figures = new Map<string, TurnFigures[]>(variants.map((v) => [v.name, []]));
   await oneTurn(variants[0]!, env, stateDir, read.schedule); // warm the page cache and the server
   for (let round = 0; round < ROUNDS; round++)
     for (const v of round % 2 ? [...variants].reverse() : variants)
       figures.get(v.name)!.push(await bounded(`turn ${v.name}`, 60_000, oneTurn(v, env, stateDir, read.schedule)));
-  console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average after: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   const med = (v: string, k: Exclude<keyof TurnFigures, 'problems'>) => median(figures.get(v)!.map((f) => f[k]));
   const max = (v: string, k: Exclude<keyof TurnFigures, 'problems'>) => Math.max(...figures.get(v)!.map((f) => f[k]));
   console.log(
     table([
-      ['variant', 'CPU ms med', 'max', 'peak RSS MiB med', 'max', 'anon peak med', 'file peak med', 'wall ms med', 'warn/error lines'],
+      [
+        'variant',
+        'CPU ms med',
+        'max',
+        'peak RSS MiB med',
+        'max',
+        'anon peak med',
+        'file peak med',
+        'wall ms med',
+        'warn/error lines',
+      ],
       ...variants.map((v) => [
-        `${v.name} (${[...v.flags, ...Object.entries(v.env).map(([k, x]) => `${k}=${x}`)].join(' ') || 'no flags'})`,
+        `${v.name} (${[...v.flags, ...Object.entries(v.env).map(([k, x]) => `${k}=${x}`)].join(' ') || 'no flags'}${v.bin === BIN ? '' : `; ${v.bin}`})`,
         med(v.name, 'cpuMs').toFixed(0),
         max(v.name, 'cpuMs').toFixed(0),
         med(v.name, 'maxRssMiB').toFixed(1),
