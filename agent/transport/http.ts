@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import * as tls from 'node:tls';
 import type { Fetch, FetchResponse } from './errors.js';
 import { createNodeFetch } from './node-fetch.js';
 import { envValue, proxyUrl, TransportConfigError } from './proxy.js';
@@ -35,6 +34,8 @@ export interface HttpTransport {
  * (bundled roots, plus the OS store under --use-system-ca, plus NODE_EXTRA_CA_CERTS); older Node only has the bundled roots.
  */
 export function trustedCertificates(extraPem?: string): string[] {
+  // Loaded here, not at the top: a turn that talks plain http without a CA file never needs node:tls (~4 MiB RSS).
+  const tls = process.getBuiltinModule('node:tls');
   const get = (tls as { getCACertificates?: (type: 'default') => string[] }).getCACertificates;
   const defaults = typeof get === 'function' ? get('default') : [...tls.rootCertificates];
   return extraPem === undefined ? defaults : [...defaults, extraPem];

@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 import type { Fetch, FetchResponse } from './errors.js';
 
 // Not `import … from 'node:http'`: an ES import of node:http evaluates all its exports, and its WebSocket getter loads
-// Node's internal undici (+14 MiB RSS) — what this module exists to avoid. node:https has no such getter.
+// Node's internal undici (+14 MiB RSS) — what this module exists to avoid. node:https (with node:tls and OpenSSL's
+// context, +5 MiB RSS over node:http) is loaded with the first https request: an http:// server never needs it.
 const { Agent: HttpAgent, request: httpRequest } = process.getBuiltinModule('node:http');
 
 /**
@@ -59,7 +60,7 @@ function headersOf(init: RequestInit | undefined): Record<string, string> {
 export function createNodeFetch(options: NodeFetchOptions): NodeFetch {
   // Keep-alive within one process (a turn's refresh and delivery go to the same server), closed at its end.
   const httpAgent = new HttpAgent({ keepAlive: true });
-  const httpsAgent = new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) });
+  let httpsAgent: HttpsAgent | undefined;
 
   const fetch: Fetch = (input, init) =>
     new Promise<FetchResponse>((resolve, reject) => {
@@ -78,11 +79,13 @@ export function createNodeFetch(options: NodeFetchOptions): NodeFetch {
       const headers = headersOf(init);
       if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
       const https = url.protocol === 'https:';
-      const request = (https ? httpsRequest : httpRequest)(url, {
-        method: init?.method ?? 'GET',
-        headers,
-        agent: https ? httpsAgent : httpAgent,
-      });
+      const requestOptions = { method: init?.method ?? 'GET', headers };
+      let request: ReturnType<typeof httpRequest>;
+      if (https) {
+        const { Agent, request: httpsRequest } = process.getBuiltinModule('node:https');
+        httpsAgent ??= new Agent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) });
+        request = httpsRequest(url, { ...requestOptions, agent: httpsAgent });
+      } else request = httpRequest(url, { ...requestOptions, agent: httpAgent });
 
       let answered: IncomingMessage | undefined;
       // The body stream, once there, ends with the signal's reason (TimeoutError, AbortError), as fetch's does.
@@ -132,7 +135,7 @@ export function createNodeFetch(options: NodeFetchOptions): NodeFetch {
     fetch,
     close() {
       httpAgent.destroy();
-      httpsAgent.destroy();
+      httpsAgent?.destroy();
     },
   };
 }

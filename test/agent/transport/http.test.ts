@@ -101,7 +101,7 @@ describe('createHttpTransport(): which HTTP client', () => {
   async function loadedBy(
     url: string,
     options: Record<string, unknown>,
-  ): Promise<{ status: number; nodeUndici: boolean; undiciPackage: boolean }> {
+  ): Promise<{ status: number; nodeUndici: boolean; undiciPackage: boolean; tls: boolean }> {
     const script = `
       import { registerHooks } from 'node:module';
       const urls = [];
@@ -115,27 +115,35 @@ describe('createHttpTransport(): which HTTP client', () => {
         status: response.status,
         nodeUndici: process.moduleLoadList.some((m) => m.includes('internal/deps/undici')),
         undiciPackage: urls.some((u) => u.includes('/node_modules/undici/')),
+        tls: process.moduleLoadList.includes('NativeModule tls'),
       }));`;
     // Not spawnSync: the servers answering it run in this process.
     const run = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       timeout: 30_000,
     });
-    return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { status: number; nodeUndici: boolean; undiciPackage: boolean };
+    return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+      status: number;
+      nodeUndici: boolean;
+      undiciPackage: boolean;
+      tls: boolean;
+    };
   }
 
-  it("goes over node:http without a proxy: neither Node's fetch nor the undici package is loaded", async () => {
+  it("goes over node:http without a proxy: neither Node's fetch, the undici package nor node:tls is loaded", async () => {
     assert.deepEqual(await loadedBy(`${httpServer.url}/x`, { env: {} }), {
       status: 404,
       nodeUndici: false,
       undiciPackage: false,
+      tls: false, // plain http: node:tls (~4 MiB) is not loaded either
     });
   });
 
-  it('goes over node:https with the CA file: neither is loaded', async () => {
+  it('goes over node:https with the CA file: neither undici is loaded', async () => {
     assert.deepEqual(await loadedBy(`${httpsServer.url}/x`, { env: {}, caFile: pki.caCertFile }), {
       status: 404,
       nodeUndici: false,
       undiciPackage: false,
+      tls: true,
     });
   });
 
