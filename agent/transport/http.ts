@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Fetch, FetchResponse } from './errors.js';
 import { createNodeFetch } from './node-fetch.js';
-import { envValue, proxyUrl, TransportConfigError } from './proxy.js';
+import { envValue, proxyRoutes, TransportConfigError } from './proxy.js';
 
 export { TransportConfigError, usesProxy } from './proxy.js';
 
@@ -66,9 +66,7 @@ async function readCaFile(path: string): Promise<string> {
 export async function createHttpTransport(options: HttpFetchOptions = {}): Promise<HttpTransport> {
   const env = options.env ?? process.env;
   const ca = options.caFile ? trustedCertificates(await readCaFile(options.caFile)) : undefined;
-  const proxy = proxyUrl(options.proxy, 'proxy');
-  const httpProxy = proxy ?? proxyUrl(envValue(env, 'http_proxy'), 'HTTP_PROXY');
-  const httpsProxy = proxy ?? proxyUrl(envValue(env, 'https_proxy'), 'HTTPS_PROXY');
+  const { httpProxy, httpsProxy } = proxyRoutes({ ...(options.proxy !== undefined ? { proxy: options.proxy } : {}), env });
   if (!httpProxy && !httpsProxy) {
     const direct = createNodeFetch({ ...(ca ? { ca } : {}), connectTimeoutMs: CONNECT_TIMEOUT_MS });
     return { fetch: direct.fetch, close: async () => direct.close() };

@@ -31,15 +31,25 @@ export function proxyUrl(value: string | undefined, name: string): string | unde
 }
 
 /**
- * Whether the transport goes through a proxy (the setting or the variables), i.e. needs undici, whose HTTP parser is
- * WebAssembly — which a turn started with --jitless lacks (supervisor.ts): the turn says so in its hello. Throws on a
- * proxy that is not a URL, like createHttpTransport.
+ * The proxies the transport uses for http and https URLs: the configured one for both, else HTTP_PROXY / HTTPS_PROXY
+ * (either case). Throws TransportConfigError on one that is not an http(s) URL.
+ */
+export function proxyRoutes(options: { proxy?: string; env?: NodeJS.ProcessEnv }): {
+  httpProxy?: string;
+  httpsProxy?: string;
+} {
+  const env = options.env ?? process.env;
+  const proxy = proxyUrl(options.proxy, 'proxy');
+  const httpProxy = proxy ?? proxyUrl(envValue(env, 'http_proxy'), 'HTTP_PROXY');
+  const httpsProxy = proxy ?? proxyUrl(envValue(env, 'https_proxy'), 'HTTPS_PROXY');
+  return { ...(httpProxy ? { httpProxy } : {}), ...(httpsProxy ? { httpsProxy } : {}) };
+}
+
+/**
+ * Whether the transport goes through a proxy, i.e. needs undici, whose HTTP parser is WebAssembly — which a turn
+ * started with --jitless lacks (supervisor.ts): the turn says so in its hello. Throws like proxyRoutes.
  */
 export function usesProxy(options: { proxy?: string; env?: NodeJS.ProcessEnv }): boolean {
-  const env = options.env ?? process.env;
-  return (
-    proxyUrl(options.proxy, 'proxy') !== undefined ||
-    proxyUrl(envValue(env, 'http_proxy'), 'HTTP_PROXY') !== undefined ||
-    proxyUrl(envValue(env, 'https_proxy'), 'HTTPS_PROXY') !== undefined
-  );
+  const { httpProxy, httpsProxy } = proxyRoutes(options);
+  return httpProxy !== undefined || httpsProxy !== undefined;
 }
