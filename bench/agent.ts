@@ -42,7 +42,7 @@ import {
   type AgentProcess,
   type ServerProcess,
 } from '../test/e2e/helpers.js';
-import { bounded, median, percentile, table } from './lib.js';
+import { bounded, median, percentile, procMemoryMiB, table } from './lib.js';
 import { benchTray } from './tray.js';
 
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
@@ -70,11 +70,7 @@ interface Sample {
   file: number;
 }
 
-function memory(pid: number): Sample {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN) / 1024;
-  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
-}
+const memory = (pid: number): Sample => procMemoryMiB(pid);
 
 /**
  * utime + stime + cutime + cstime in seconds (fields 14–17; the command name may hold spaces, so split after the last

@@ -94,3 +94,10 @@ export function processCpuMs(pid: number): number {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS_PER_S;
 }
+
+/** Resident memory of a live process from /proc/<pid>/status, in MiB (Linux): total, anonymous and file-backed. */
+export function procMemoryMiB(pid: number): { rss: number; anon: number; file: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN) / 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
+}

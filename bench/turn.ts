@@ -15,7 +15,6 @@
  * (TURN_NODE_FLAGS).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { loadDefaultPolicy } from '../agent/policy/default-policy.js';
@@ -23,7 +22,7 @@ import { readSchedule } from '../agent/runtime/schedule.js';
 import { TURN_NODE_FLAGS } from '../agent/runtime/supervisor.js';
 import type { FromTurn, ResultMessage, ToTurn } from '../agent/runtime/turn-protocol.js';
 import { AdminApi, BIN, REPO, agentEnv, agentStatus, spawnAgent, startServer, tempDir, waitFor } from '../test/e2e/helpers.js';
-import { bounded, median, table } from './lib.js';
+import { bounded, median, procMemoryMiB, table } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_TURN_ROUNDS ?? 10);
 
@@ -62,11 +61,9 @@ interface TurnFigures {
 
 function statusMiB(pid: number): { anon: number; file: number } | undefined {
   try {
-    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN) / 1024;
-    return { anon: kb('RssAnon'), file: kb('RssFile') };
+    return procMemoryMiB(pid);
   } catch {
-    return undefined;
+    return undefined; // the turn has exited
   }
 }
 
