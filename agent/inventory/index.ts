@@ -12,6 +12,7 @@ import type {
   RunningProcess,
   UnreadPlace,
 } from './types.js';
+import { monotonicMs } from '../clock.js';
 
 export type * from './types.js';
 
@@ -35,12 +36,12 @@ export { currentOs };
 const collectedHere = new WeakSet<RawInventory>();
 
 async function timed(collect: () => Promise<unknown>): Promise<RawSourceResult> {
-  const start = performance.now();
+  const start = monotonicMs();
   try {
     const data = await collect();
-    return { ok: true, ms: Math.round(performance.now() - start), data };
+    return { ok: true, ms: Math.round(monotonicMs() - start), data };
   } catch (err) {
-    return { ok: false, ms: Math.round(performance.now() - start), error: { code: errorCode(err), message: describeError(err) } };
+    return { ok: false, ms: Math.round(monotonicMs() - start), error: { code: errorCode(err), message: describeError(err) } };
   }
 }
 

@@ -17,6 +17,7 @@ import { ReportCommit } from './commit.js';
 import { sayOnce, sayOver } from './said.js';
 import { problem, type RuntimeState, type RuntimeStateStore } from './state.js';
 import { watchedProcessNames } from './watch-list.js';
+import { monotonicMs } from '../clock.js';
 
 export interface TurnServer {
   url: string;
@@ -502,9 +503,9 @@ class Turn {
   private async scanStep(trigger: string): Promise<void> {
     const { inForce } = this;
     const log = this.logOf.scan;
-    const started = performance.now();
+    const started = monotonicMs();
     const result = await this.options.scan(inForce.policy);
-    const durationMs = Math.round(performance.now() - started);
+    const durationMs = Math.round(monotonicMs() - started);
     const { evaluation } = result;
     for (const app of evaluation.unknownApps) {
       if (this.said.unknownApps.includes(app)) continue;
