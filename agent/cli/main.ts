@@ -6,6 +6,7 @@ import { AGENT_VERSION } from '../version.js';
 import { ExitCode, type CliContext, type Command } from './command.js';
 import { commands, type CommandEntry } from './commands/index.js';
 import { enableCompileCache } from './compile-cache.js';
+import { descriptorWriter } from './stdio.js';
 
 const LANG_OPTION = { lang: { type: 'string' as const } };
 
@@ -93,8 +94,8 @@ export async function cli(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
   const code = await main(process.argv.slice(2), {
     env: process.env,
-    out: (t) => void process.stdout.write(t),
-    err: (t) => void process.stderr.write(t),
+    out: descriptorWriter(1),
+    err: descriptorWriter(2),
     signal: controller.signal,
   });
   process.exitCode = code;
