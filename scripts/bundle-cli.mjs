@@ -12,7 +12,7 @@
 // dist/cli/meta.json (esbuild's metafile) tells which source files each chunk holds; tests use it to check what a
 // process loaded (test/helpers/loaded-sources.ts).
 import { build } from 'esbuild';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -73,12 +73,34 @@ const result = await build({
   external: ['node-notifier', 'ps-list'],
   plugins: [zodLocales, plistParseOnly],
   // CommonJS packages inside the bundle (undici) require Node's builtins; an ES module has no `require` of its own.
+  // Made on first call: createRequire costs ~3 ms the first time, and most chunks never require anything.
   banner: {
-    js: "import { createRequire as __appwachtCreateRequire } from 'node:module';\nconst require = __appwachtCreateRequire(import.meta.url);",
+    js: "let __appwachtRequire;\nfunction require(id) {\n  __appwachtRequire ??= process.getBuiltinModule('node:module').createRequire(import.meta.url);\n  return __appwachtRequire(id);\n}",
   },
   // Readable stack traces without --enable-source-maps: names and lines stay as written; the maps are for the rest.
   sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',
 });
+for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'))) {
+  const path = join(repo, file);
+  await writeFile(path, builtinsWithoutImport(await readFile(path, 'utf8'), file));
+}
 await writeFile(`${outdir}/meta.json`, JSON.stringify(result.metafile));
+
+/**
+ * Node's builtins are taken with `process.getBuiltinModule`, not `import`. An ES module import of a builtin builds its
+ * namespace by reading every export, and that wakes each lazy getter: `import 'node:util'` alone loads 36 of Node's
+ * internal modules (streams, worker_threads, readline…), `import 'node:fs'` 34. getBuiltinModule hands over the object
+ * and only what the code touches loads (BENCHMARKS.md, "Start-up", fifth pass). esbuild prints each import on lines
+ * of its own; the replacement keeps their line count, so the source maps stay true.
+ */
+function builtinsWithoutImport(code, file) {
+  const out = code.replace(/^import (?:(\{[^}]*\})|\* as ([\w$]+)|([\w$]+)) from "(node:[^"]+)";$/gm, (_, named, ns, def, id) => {
+    const binding = named ? named.replace(/ as /g, ': ') : (ns ?? def);
+    return `const ${binding} = process.getBuiltinModule(${JSON.stringify(id)});`;
+  });
+  const left = out.match(/^import\b[^;]*"node:[^"]+";$/m);
+  if (left) throw new Error(`${file}: an import of a Node builtin in a form this build does not rewrite: ${left[0]}`);
+  return out;
+}
