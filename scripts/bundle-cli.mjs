@@ -1,10 +1,11 @@
 // Bundles the agent CLI (agent/cli/main.ts and everything it imports, zod and undici included) with esbuild into
-// dist/cli/: appwacht.js plus the chunks its commands load on demand. Run by `npm run build` after tsc.
+// dist/cli/: appwacht.js (the entry), errors.js, and a folder per command with its chunks. Run by `npm run build` after
+// tsc.
 //
 // Why: a start of the CLI spent most of its time resolving, reading and compiling ~200 separate ES modules (zod alone
 // is ~95); a bundle is a handful of files. Why chunks and not one file: `appwacht --help` and the resident supervisor
 // of `appwacht run` would otherwise parse all ~2.5 MB of it; with code splitting each command loads only the chunks it
-// needs (BENCHMARKS.md, "Start-up"). The chunks live in one folder, which is what an installer copies.
+// needs (BENCHMARKS.md, "Start-up"). Everything lives under dist/cli/, which is what an installer copies.
 //
 // Left outside the bundle: packages that find files of their own next to their code at run time (node-notifier's
 // helper binaries, ps-list's fastlist.exe), and yaml, loaded with createRequire on first use (agent/lazy-yaml.ts). Code
@@ -13,7 +14,7 @@
 // process loaded (test/helpers/loaded-sources.ts).
 import { build } from 'esbuild';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -59,19 +60,45 @@ const plistParseOnly = {
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${repo}dist/cli`;
 
-await rm(outdir, { recursive: true, force: true });
-const result = await build({
+/**
+ * agent/errors.ts is built once, into dist/cli/errors.js, and every build below imports that file. The entry catches
+ * what a command throws and tells a UsageError from other errors with `instanceof`, which needs one copy of the
+ * classes in the process, not one per build. `at` is where errors.js lies as seen from that build's folder.
+ */
+const sharedErrors = (at) => ({
+  name: 'shared-errors',
+  setup(b) {
+    const errors = join(repo, 'agent', 'errors.js');
+    b.onResolve({ filter: /\/errors\.js$/ }, (args) =>
+      resolve(args.resolveDir, args.path) === errors ? { path: at, external: true } : undefined,
+    );
+  },
+});
+
+/**
+ * The commands that agent/cli/commands/index.ts imports on demand (`import('./scan.js')`) are builds of their own:
+ * the entry's build keeps each such import as `./scan/scan.js`, and `names` collects them for their builds.
+ */
+const commandsApart = (names) => ({
+  name: 'commands-apart',
+  setup(b) {
+    const index = join(repo, 'agent', 'cli', 'commands', 'index.ts');
+    b.onResolve({ filter: /^\.\/[a-z-]+\.js$/ }, (args) => {
+      if (args.importer !== index || args.kind !== 'dynamic-import') return undefined;
+      const name = args.path.slice(2, -3);
+      names.add(name);
+      return { path: `./${name}/${name}.js`, external: true };
+    });
+  },
+});
+
+const common = {
   absWorkingDir: repo,
-  entryPoints: { appwacht: 'agent/cli/main.ts' },
-  outdir,
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
   external: ['node-notifier', 'ps-list'],
-  plugins: [zodLocales, plistParseOnly],
   // CommonJS packages inside the bundle (undici) require Node's builtins; an ES module has no `require` of its own.
   // Made on first call: createRequire costs ~3 ms the first time, and most chunks never require anything.
   banner: {
@@ -81,12 +108,52 @@ const result = await build({
   sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',
-});
-for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'))) {
+};
+
+/**
+ * One build per command (dist/cli/<command>/), each split into the chunks its own lazy parts need, in the same folder
+ * (the path to errors.js is then the same for all of them). A command loads its static code as one file instead of
+ * the 20–30 small chunks one build shared between all commands made: every file costs a resolve, a read and a link
+ * (status 23 → 9 files, −10 ms; BENCHMARKS.md, "Start-up", fifth pass). The price is disk: code that several commands
+ * use is in each of their folders.
+ */
+await rm(outdir, { recursive: true, force: true });
+const commandNames = new Set();
+const builds = [
+  await build({ ...common, entryPoints: { errors: 'agent/errors.ts' }, outdir }),
+  await build({
+    ...common,
+    entryPoints: { appwacht: 'agent/cli/main.ts' },
+    outdir,
+    splitting: true,
+    chunkNames: '[name]-[hash]',
+    plugins: [sharedErrors('./errors.js'), commandsApart(commandNames)],
+  }),
+];
+builds.push(
+  ...(await Promise.all(
+    [...commandNames].map((name) =>
+      build({
+        ...common,
+        entryPoints: { [name]: `agent/cli/commands/${name}.ts` },
+        outdir: join(outdir, name),
+        splitting: true,
+        chunkNames: '[name]-[hash]',
+        plugins: [sharedErrors('../errors.js'), zodLocales, plistParseOnly],
+      }),
+    ),
+  )),
+);
+const meta = { inputs: {}, outputs: {} };
+for (const { metafile } of builds) {
+  Object.assign(meta.inputs, metafile.inputs);
+  Object.assign(meta.outputs, metafile.outputs);
+}
+for (const file of Object.keys(meta.outputs).filter((f) => f.endsWith('.js'))) {
   const path = join(repo, file);
   await writeFile(path, builtinsWithoutImport(await readFile(path, 'utf8'), file));
 }
-await writeFile(`${outdir}/meta.json`, JSON.stringify(result.metafile));
+await writeFile(`${outdir}/meta.json`, JSON.stringify(meta));
 
 /**
  * Node's builtins are taken with `process.getBuiltinModule`, not `import`. An ES module import of a builtin builds its

@@ -56,9 +56,9 @@ describe('Node builtins a CLI start loads', () => {
   }
 
   it('the bundle imports no builtin: each is taken with process.getBuiltinModule', async () => {
-    const files = [join(REPO, 'dist', 'cli', 'appwacht.js')];
-    for (const name of await readdir(join(REPO, 'dist', 'cli', 'chunks')))
-      if (name.endsWith('.js')) files.push(join(REPO, 'dist', 'cli', 'chunks', name));
+    const files = (await readdir(join(REPO, 'dist', 'cli'), { recursive: true }))
+      .filter((name) => name.endsWith('.js'))
+      .map((name) => join(REPO, 'dist', 'cli', name));
     let rewritten = 0;
     for (const file of files) {
       const code = await readFile(file, 'utf8');
