@@ -77,18 +77,15 @@ export async function readBody(response: FetchResponse, maxBytes: number, what: 
 /** The body's exact bytes (what a signature covers), refused past `maxBytes` without reading further. */
 export async function readBodyBytes(response: FetchResponse, maxBytes: number, what: string): Promise<Buffer> {
   if (!response.body) return Buffer.alloc(0);
-  const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
+  for await (const chunk of response.body) {
+    size += chunk.byteLength;
     if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
+      // Leaving the loop lets the body go (the iterator's return), so the rest is never read.
       throw new ServerError('BAD_RESPONSE', `${what}: the answer is larger than ${maxBytes} bytes`, { status: response.status });
     }
-    chunks.push(value);
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks);
 }

@@ -30,7 +30,16 @@ export class ServerError extends AppwachtError {
 export interface FetchResponse {
   status: number;
   headers: { get(name: string): string | null };
-  body: ReadableStream<Uint8Array> | null;
+  body: FetchBody | null;
+}
+
+/**
+ * An answer's body, read chunk by chunk (`for await`) or let go (`cancel`). A web ReadableStream is one (fetch,
+ * net.fetch, undici); node-fetch.ts hands over Node's own stream as one, because turning it into a web stream
+ * (Readable.toWeb) loads six of Node's internal modules, ~8 ms of a turn's CPU (BENCHMARKS.md, "Start-up").
+ */
+export interface FetchBody extends AsyncIterable<Uint8Array> {
+  cancel(reason?: unknown): Promise<void>;
 }
 
 /**

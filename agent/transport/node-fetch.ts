@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { Readable } from 'node:stream';
-import type { Fetch, FetchResponse } from './errors.js';
+import type { Fetch, FetchBody, FetchResponse } from './errors.js';
 
 // Not `import … from 'node:http'`: an ES import of node:http evaluates all its exports, and its WebSocket getter loads
 // Node's internal undici (+14 MiB RSS) — what this module exists to avoid. node:https (with node:tls and OpenSSL's
@@ -17,7 +16,7 @@ const { Agent: HttpAgent, request: httpRequest } = process.getBuiltinModule('nod
  *
  * It does what the agent's callers ask of fetch (api-client.ts, update/): method, headers, a string body, an abort
  * signal, no redirects followed (the caller sees the 3xx: a redirect would carry the token elsewhere), and answers with
- * the status, the headers and the body as a web stream (read with a size limit by the callers).
+ * the status, the headers and the body as a FetchBody (read with a size limit by the callers).
  */
 export interface NodeFetchOptions {
   /** The trust store for https (Node's default store when absent). */
@@ -35,6 +34,14 @@ export interface NodeFetch {
 /** A failure before any answer, wrapped as Node's fetch does ("fetch failed", the real error as the cause). */
 function fetchFailed(cause: unknown): Error {
   return new TypeError('fetch failed', { cause });
+}
+
+/** The answer's own stream as the body: its iterator ends with the error it was destroyed with (an abort's reason). */
+function bodyOf(message: IncomingMessage): FetchBody {
+  return {
+    [Symbol.asyncIterator]: () => message[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>,
+    cancel: async () => void message.destroy(),
+  };
 }
 
 function headerGetter(message: IncomingMessage): FetchResponse['headers'] {
@@ -125,7 +132,7 @@ export function createNodeFetch(options: NodeFetchOptions): NodeFetch {
         resolve({
           status: message.statusCode ?? 0,
           headers: headerGetter(message),
-          body: bodyless ? null : (Readable.toWeb(message) as ReadableStream<Uint8Array>),
+          body: bodyless ? null : bodyOf(message),
         });
       });
       request.end(body);

@@ -51,7 +51,7 @@ export async function downloadInstaller(
   try {
     if (!response.body) throw new UpdateError('DOWNLOAD_TRUNCATED', `${file.name}: the answer has no body`);
     try {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of response.body) {
         size += chunk.byteLength;
         if (size > file.size)
           throw new UpdateError('DOWNLOAD_TOO_LARGE', `${file.name}: more than the ${file.size} bytes the index says`);

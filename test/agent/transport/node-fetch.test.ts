@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { createNodeFetch, type NodeFetch } from '../../../agent/transport/node-fetch.js';
+import type { FetchBody } from '../../../agent/transport/errors.js';
 
 let server: Server;
 let base: string;
@@ -29,9 +30,9 @@ after(async () => {
   await new Promise((r) => server.close(r));
 });
 
-async function text(body: ReadableStream<Uint8Array> | null): Promise<string> {
+async function text(body: FetchBody | null): Promise<string> {
   const chunks: Uint8Array[] = [];
-  for await (const c of body as unknown as AsyncIterable<Uint8Array>) chunks.push(c);
+  for await (const c of body ?? []) chunks.push(c);
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -98,6 +99,36 @@ describe('createNodeFetch()', () => {
     const r = await client.fetch(`${base}/slow`, { signal: AbortSignal.timeout(300) });
     assert.equal(r.status, 200);
     await assert.rejects(text(r.body), { name: 'TimeoutError' });
+  });
+
+  it('a connection cut in the middle of the body ends the body with an error, never as a short body', async () => {
+    handle = (_q, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('half', () => res.socket?.destroy());
+    };
+    const r = await client.fetch(`${base}/cut`);
+    assert.equal(r.status, 200);
+    await assert.rejects(text(r.body));
+  });
+
+  it('cancel() lets the answer go: the server sees its request closed before the body is complete', async () => {
+    let closedEarly!: Promise<boolean>;
+    handle = (_q, res) => {
+      res.writeHead(200, { 'content-length': '1000000' });
+      res.write('x'.repeat(1000));
+      closedEarly = new Promise((resolve) => res.on('close', () => resolve(!res.writableFinished)));
+    };
+    const r = await client.fetch(`${base}/long`);
+    for await (const chunk of r.body!) {
+      assert.ok(chunk.byteLength > 0);
+      break; // leaving the loop lets the body go, as readBodyBytes does past its limit
+    }
+    // Bounded: a body that is not let go would keep the request open until the server gives up.
+    const closed = () => Promise.race([closedEarly, new Promise((r) => setTimeout(r, 5000, 'still open after 5 s'))]);
+    assert.equal(await closed(), true);
+    const again = await client.fetch(`${base}/long`);
+    await again.body!.cancel();
+    assert.equal(await closed(), true);
   });
 
   it('an already aborted signal rejects at once, sending nothing', async () => {
