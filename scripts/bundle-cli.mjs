@@ -163,10 +163,12 @@ await writeFile(`${outdir}/meta.json`, JSON.stringify(meta));
  * of its own; the replacement keeps their line count, so the source maps stay true.
  */
 function builtinsWithoutImport(code, file) {
-  const out = code.replace(/^import (?:(\{[^}]*\})|\* as ([\w$]+)|([\w$]+)) from "(node:[^"]+)";$/gm, (_, named, ns, def, id) => {
+  let out = code.replace(/^import (?:(\{[^}]*\})|\* as ([\w$]+)|([\w$]+)) from "(node:[^"]+)";$/gm, (_, named, ns, def, id) => {
     const binding = named ? named.replace(/ as /g, ': ') : (ns ?? def);
     return `const ${binding} = process.getBuiltinModule(${JSON.stringify(id)});`;
   });
+  // `await import('node:crypto')` too: a dynamic import builds the same namespace (crypto's loads webcrypto).
+  out = out.replace(/\bimport\("(node:[^"]+)"\)/g, (_, id) => `Promise.resolve(process.getBuiltinModule(${JSON.stringify(id)}))`);
   const left = out.match(/^import\b[^;]*"node:[^"]+";$/m);
   if (left) throw new Error(`${file}: an import of a Node builtin in a form this build does not rewrite: ${left[0]}`);
   return out;
