@@ -1,37 +1,20 @@
 import type { KeyObject } from 'node:crypto';
-import { SignatureError, samePolicyContent, verifyPayload, type Policy, type SignedPolicy } from '../../protocol/index.js';
-import { AppwachtError } from '../errors.js';
+import { samePolicyContent, type Policy, type SignedPolicy } from '../../protocol/index.js';
+import { isExpired } from './expiry.js';
 import { parsePolicyJson } from './policy-file.js';
+import { PolicyRejectedError, verifySignedPolicy } from './signature-check.js';
 
-/**
- * A signed policy the agent will not use. Codes: POLICY_UNSIGNED, POLICY_KEY_MISMATCH (signed by another key),
- * POLICY_BAD_SIGNATURE (tampered), POLICY_INVALID (signed, but not a policy this agent understands),
- * POLICY_EXPIRED, POLICY_OLDER (a lower version than the one in force or than IT's minimum: a replay or a rollback).
- */
-export class PolicyRejectedError extends AppwachtError {}
+export { PolicyRejectedError } from './signature-check.js';
+export { isExpired } from './expiry.js';
 
 /** Pure: checks the signature against the pinned key, then the payload against the Policy schema. */
 export function openSignedPolicy(signed: SignedPolicy, publicKey: KeyObject): Policy {
-  if (signed.signature.trim() === '') throw new PolicyRejectedError('POLICY_UNSIGNED', 'the policy carries no signature');
-  let payload: string;
-  try {
-    payload = verifyPayload(signed, publicKey);
-  } catch (err) {
-    if (err instanceof SignatureError) {
-      const code = err.code === 'KEY_MISMATCH' ? 'POLICY_KEY_MISMATCH' : 'POLICY_BAD_SIGNATURE';
-      throw new PolicyRejectedError(code, err.message, { cause: err });
-    }
-    throw err;
-  }
+  const payload = verifySignedPolicy(signed, publicKey);
   try {
     return parsePolicyJson(payload, 'the signed policy');
   } catch (err) {
     throw new PolicyRejectedError('POLICY_INVALID', (err as Error).message, { cause: err });
   }
-}
-
-export function isExpired(policy: Policy, now: Date): boolean {
-  return policy.expiresAt !== undefined && Date.parse(policy.expiresAt) <= now.getTime();
 }
 
 /**
