@@ -49,9 +49,10 @@ export type JsonRead<T> =
 
 /**
  * Reads a JSON state file. A file that does not parse or fails `validate` is moved aside
- * (`<name>.corrupt-<timestamp>`) so it can be inspected, and the caller starts fresh and says so.
+ * (`<name>.corrupt-<timestamp>`) so it can be inspected, and the caller starts fresh and says so. `validate` also gets
+ * the exact text it checks (the policy store remembers which bytes it checked, policy/checked-marker.ts).
  */
-export async function readJsonState<T>(path: string, validate: (value: unknown) => T): Promise<JsonRead<T>> {
+export async function readJsonState<T>(path: string, validate: (value: unknown, text: string) => T): Promise<JsonRead<T>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -60,7 +61,7 @@ export async function readJsonState<T>(path: string, validate: (value: unknown) 
     throw new StateFileError('READ_FAILED', `could not read ${path}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    return { status: 'ok', value: validate(JSON.parse(text)) };
+    return { status: 'ok', value: validate(JSON.parse(text), text) };
   } catch (err) {
     const movedTo = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     await rename(path, movedTo);

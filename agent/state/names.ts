@@ -14,6 +14,8 @@ export const STATE_FILES = {
   device: 'device.json',
   /** The last signed policy the server sent, with its ETag (policy/store.ts). */
   policy: 'policy.json',
+  /** Which bytes of policy.json this agent version checked in full: a scan may skip the schemas (policy/checked-marker.ts). */
+  policyChecked: 'policy-checked.json',
   /** What the agent last did and saw, and the committed reports not yet queued (runtime/state.ts). */
   runtimeState: 'agent-state.json',
   /** What one turn hands the next (runtime/schedule.ts). */
