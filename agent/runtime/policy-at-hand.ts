@@ -3,6 +3,7 @@ import type { Lang, Policy } from '../../protocol/index.js';
 import { describeError } from '../errors.js';
 import { formatDateTime } from '../i18n.js';
 import { loadDefaultPolicy } from '../policy/default-policy.js';
+import type { CachedPolicy as CachedEnvelope } from '../policy/store.js';
 import { statePath } from '../state/names.js';
 
 export type PolicyAtHand =
@@ -12,7 +13,8 @@ export type PolicyAtHand =
 /**
  * The policy in force without any network call, for `appwacht scan`: the last good signed policy the agent keeps in the
  * state folder, verified against the configured key; else the bundled one (local mode) and why. Unlike the agent's
- * policy client this never moves a file aside — the agent owns the state folder and may be running.
+ * policy client this never moves a file aside, nor writes the checked marker: the agent owns the state folder and may
+ * be running, and a scan may run as another account (policy/checked-marker.ts).
  */
 export async function policyAtHand(input: {
   stateDir: string;
@@ -35,15 +37,30 @@ export async function policyAtHand(input: {
     return bundled('cache-invalid', describeError(err));
   }
   try {
-    // Checking the cache needs the protocol's schemas (zod) and node:crypto: loaded here, so a scan in local mode
-    // loads neither (BENCHMARKS.md, "Start-up").
-    const [{ CachedPolicy }, { isExpired, openSignedPolicy }, { publicKeyFromBase64 }] = await Promise.all([
-      import('../policy/store.js'),
-      import('../policy/signed.js'),
+    // The signature is verified on every read; the schemas (zod) are needed only for bytes this agent version has not
+    // yet checked in full (policy/checked-marker.ts). Both are loaded here, so a scan in local mode loads neither
+    // (BENCHMARKS.md, "Start-up").
+    const [{ markerVouchesFor }, { verifySignedPolicy }, { publicKeyFromBase64 }, { isExpired }] = await Promise.all([
+      import('../policy/checked-marker.js'),
+      import('../policy/signature-check.js'),
       import('../../protocol/signing.js'),
+      import('../policy/expiry.js'),
     ]);
-    const entry = CachedPolicy.parse(JSON.parse(text));
-    const policy = openSignedPolicy(entry.signed, publicKeyFromBase64(input.publicKey));
+    let entry: CachedEnvelope;
+    let policy: Policy;
+    if (await markerVouchesFor(input.stateDir, text)) {
+      // Checked in full before, so its shape is known: JSON.parse takes it as it is. A marker vouches for the shape,
+      // never for who wrote the bytes: that is the signature's job.
+      entry = JSON.parse(text) as CachedEnvelope;
+      policy = JSON.parse(verifySignedPolicy(entry.signed, publicKeyFromBase64(input.publicKey))) as Policy;
+    } else {
+      const [{ CachedPolicy }, { openSignedPolicy }] = await Promise.all([
+        import('../policy/store.js'),
+        import('../policy/signed.js'),
+      ]);
+      entry = CachedPolicy.parse(JSON.parse(text));
+      policy = openSignedPolicy(entry.signed, publicKeyFromBase64(input.publicKey));
+    }
     return { origin: 'cache', policy, receivedAt: entry.receivedAt, expired: isExpired(policy, input.now ?? new Date()) };
   } catch (err) {
     return bundled('cache-invalid', describeError(err));

@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { commands } from '../../../agent/cli/commands/index.js';
 import { loadDefaultPolicy } from '../../../agent/policy/default-policy.js';
+import { recordChecked } from '../../../agent/policy/checked-marker.js';
 import { createFilePolicyStore } from '../../../agent/policy/store.js';
 import { emptyState } from '../../../agent/runtime/state.js';
 import { generateSigningKeys, signPayload } from '../../../protocol/signing.js';
-import { STATE_FILES } from '../../../agent/state/names.js';
+import { STATE_FILES, statePath } from '../../../agent/state/names.js';
+import { AGENT_VERSION } from '../../../agent/version.js';
 import { REPO } from '../../helpers/cli.js';
 import { loadedSources } from '../../helpers/loaded-sources.js';
 
@@ -104,30 +106,66 @@ describe('lazy command loading', () => {
     );
   });
 
-  // The bundled policy is checked by the build (scripts/check-default-policy.ts); the server's signed policy needs the
-  // schemas and the signature check every time it is read.
-  it('a scan in local mode loads no zod, no protocol schema and no signature code; an enrolled scan does', async () => {
-    const schemaCode = (s: string) =>
-      /^node_modules\/zod\/|^protocol\/(common|matcher|policy|report|enrollment|signing)\.ts$|^agent\/policy\/(store|signed|policy-file|default-policy-check)\.ts$/.test(
-        s,
-      );
+  // The bundled policy is checked by the build (scripts/check-default-policy.ts). The server's signed policy has its
+  // signature verified on every read; the schemas (zod) are needed only for bytes this agent version has not checked in
+  // full before (agent/policy/checked-marker.ts).
+  const zodCode = (s: string) =>
+    /^node_modules\/zod\/|^protocol\/(common|matcher|policy|report|enrollment)\.ts$|^agent\/policy\/(store|signed|policy-file|default-policy-check)\.ts$/.test(
+      s,
+    );
+  const signatureCode = (s: string) => /^protocol\/signing\.ts$|^agent\/policy\/signature-check\.ts$/.test(s);
+
+  it('a scan in local mode loads no zod, no protocol schema and no signature code', async () => {
     const local = await sourcesLoadedBy(['scan', '--json']);
     assert.ok(local.includes('agent/policy/default-policy.ts'), 'the recorder saw the bundled policy');
-    assert.deepEqual(local.filter(schemaCode), []);
+    assert.deepEqual(
+      local.filter((s) => zodCode(s) || signatureCode(s)),
+      [],
+    );
+  });
 
+  it('an enrolled scan verifies the signature; it loads zod only without the agent’s checked marker (or with a stale one), and writes no marker itself', async () => {
     const stateDir = join(dir, 'enrolled-state');
     const keys = generateSigningKeys();
+    // As the agent saves a policy it has checked: the cache and the marker.
     await createFilePolicyStore(stateDir).save({
       signed: signPayload(JSON.stringify(loadDefaultPolicy()), keys.privateKeyPem),
       receivedAt: new Date(),
     });
-    const enrolled = await sourcesLoadedBy(['scan', '--json'], {
-      APPWACHT_STATE_DIR: stateDir,
-      APPWACHT_SERVER_URL: 'https://appwacht.intranet.example',
-      APPWACHT_POLICY_PUBLIC_KEY: keys.publicKey,
-    });
-    for (const file of ['node_modules/zod/v4/core/core.js', 'protocol/policy.ts', 'protocol/signing.ts', 'agent/policy/signed.ts'])
-      assert.ok(enrolled.includes(file), `an enrolled scan checks the cached policy with ${file}`);
+    const enrolledScan = () =>
+      sourcesLoadedBy(['scan', '--json'], {
+        APPWACHT_STATE_DIR: stateDir,
+        APPWACHT_SERVER_URL: 'https://appwacht.intranet.example',
+        APPWACHT_POLICY_PUBLIC_KEY: keys.publicKey,
+      });
+    const markerPath = statePath(stateDir, 'policyChecked');
+    const cacheText = await readFile(statePath(stateDir, 'policy'), 'utf8');
+
+    const withMarker = await enrolledScan();
+    assert.ok(withMarker.includes('agent/policy/checked-marker.ts'), 'the recorder saw the cache read');
+    for (const file of ['protocol/signing.ts', 'agent/policy/signature-check.ts'])
+      assert.ok(withMarker.includes(file), `the signature is verified with ${file}`);
+    assert.deepEqual(withMarker.filter(zodCode), [], 'no zod, no schemas');
+
+    const stale = { name: 'stale', prepare: () => recordChecked(stateDir, cacheText, `${AGENT_VERSION}-older`) };
+    const missing = { name: 'missing', prepare: () => rm(markerPath) };
+    for (const { name, prepare } of [stale, missing]) {
+      await prepare();
+      const marker = await readFile(markerPath, 'utf8').catch(() => 'none');
+      const loaded = await enrolledScan();
+      for (const file of [
+        'node_modules/zod/v4/core/core.js',
+        'protocol/policy.ts',
+        'agent/policy/signed.ts',
+        'protocol/signing.ts',
+      ])
+        assert.ok(loaded.includes(file), `marker ${name}: the cached policy is checked in full, with ${file}`);
+      assert.equal(
+        await readFile(markerPath, 'utf8').catch(() => 'none'),
+        marker,
+        `marker ${name}: the scan leaves it to the agent`,
+      );
+    }
   });
 
   it('a scan of a Linux capture (--from) loads the capture check and the Linux sources, no other OS’s', async () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateSigningKeys, publicKeyToBase64, signPayload, type Policy } from '../../../../protocol/index.js';
+import { recordChecked } from '../../../../agent/policy/checked-marker.js';
 import { loadDefaultPolicy } from '../../../../agent/policy/default-policy.js';
 import { emptyState, type RuntimeState } from '../../../../agent/runtime/state.js';
 import { REPO, runCli } from '../../../helpers/cli.js';
@@ -291,6 +292,24 @@ describe('appwacht scan takes the policy in force, offline', () => {
     assert.match(stdout, /Version 1 \(mitgeliefert\)/);
     assert.match(stdout, /lokaler Modus: die zwischengespeicherte Richtlinie ist nicht gültig/);
     assert.equal(await readFile(join(d, 'policy.json'), 'utf8'), before, 'the agent’s cache is not moved aside by a scan');
+  });
+
+  it('says and finds the same with the agent’s checked marker beside the cache, and still refuses another key', async () => {
+    const d = await withCache('cache-marked');
+    const e = env(d, { APPWACHT_SERVER_URL: 'https://127.0.0.1:9', APPWACHT_POLICY_PUBLIC_KEY: publicKey });
+    const args = ['scan', '--root', LAPTOP, '--os', 'linux', '--json'];
+    const essentials = (r: { code: number | null; stdout: string }) => {
+      const json = JSON.parse(r.stdout) as { status: unknown; findings: unknown; policy: unknown };
+      return { code: r.code, status: json.status, findings: json.findings, policy: json.policy };
+    };
+    const fullCheck = essentials(await runCli(args, e));
+    await recordChecked(d, await readFile(join(d, 'policy.json'), 'utf8'));
+    assert.deepEqual(essentials(await runCli(args, e)), fullCheck);
+    assert.deepEqual((fullCheck.policy as { origin: string }).origin, 'cache');
+
+    const foreign = env(d, { APPWACHT_SERVER_URL: 'https://127.0.0.1:9', APPWACHT_POLICY_PUBLIC_KEY: otherKey });
+    const { stdout } = await runCli(['scan', '--root', LAPTOP, '--os', 'linux', '--lang', 'en'], foreign);
+    assert.match(stdout, /local mode: the cached policy is not valid \(policy was signed with key/);
   });
 
   it('says local mode without a server, and "not received yet" before the first policy', async () => {
