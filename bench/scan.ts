@@ -64,8 +64,9 @@ await writeFile(
 const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...withoutExtraCerts } = process.env;
 const env = { ...withoutExtraCerts, APPWACHT_STATE_DIR: stateDir };
 // An enrolled laptop scans against the server's signed policy that its agent keeps: a state folder of its own with that
-// cache (the bundled policy, signed here), and the key and server the agent is configured with. This scan checks the
-// signature and the schema, which a scan in local mode does not need.
+// cache (the bundled policy, signed here), and the key and server the agent is configured with. Saved as the agent
+// saves it, with the checked marker (agent/policy/checked-marker.ts): this scan verifies the signature, which a scan in
+// local mode does not need, and skips the schemas (zod) as on a laptop whose agent has run a turn since its last update.
 const enrolledDir = await mkdtemp(join(tmpdir(), 'appwacht-bench-scan-enrolled-'));
 const keys = generateSigningKeys();
 await createFilePolicyStore(enrolledDir).save({
