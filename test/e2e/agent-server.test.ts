@@ -4,6 +4,7 @@ import { rm, writeFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { markerVouchesFor } from '../../agent/policy/checked-marker.js';
 import {
   AdminApi,
   LAPTOP_FIXTURE,
@@ -57,6 +58,11 @@ describe('agent ↔ server, end to end (real server process on SQLite, real agen
       // Enroll, pull the signed policy, scan the tree with LINE in it, report.
       await agent.waitForLog('enrolled', (l) => l.msg === 'enrolled');
       await agent.waitForLog('server policy in force', (l) => l.msg === 'policy in force' && l.version === v.version);
+      // The turn that pulled and checked it left the checked marker beside the cache: `appwacht scan` then verifies the
+      // signature without loading the schemas (agent/policy/checked-marker.ts).
+      await waitFor('the checked marker beside the policy cache', async () =>
+        markerVouchesFor(stateDir, await readFile(join(stateDir, 'policy.json'), 'utf8')),
+      );
       const violating = await waitFor('the device shown non-compliant by the admin API', async () => {
         const [d] = await admin.devices();
         return d?.status === 'violation' && d.apps.some((a) => a.appId === 'line') ? d : undefined;
