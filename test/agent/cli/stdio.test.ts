@@ -54,6 +54,23 @@ async function runChild(argv: string[]): Promise<{ stdout: string; stderr: strin
 const node = [process.execPath, '--input-type=module', '-e', childScript];
 
 describe('descriptorWriter', () => {
+  it('ends quietly when the reader has gone (EPIPE), as `appwacht inventory --json | head` expects', async () => {
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'appwacht.js'), 'inventory', '--json'], {
+      cwd: REPO,
+      env: { ...process.env, LANG: 'C.UTF-8' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    // Read the first chunk, then close our end of the pipe, as head does.
+    const first = await new Promise<Buffer>((resolve) => child.stdout.once('data', resolve));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    assert.match(first.toString(), /^\{/);
+    assert.equal(stderr, '', 'no "Unhandled \'error\' event" and no stack');
+    assert.equal(code, 0);
+  });
+
   it('writes everything, in order, to a blocking pipe, without process.stdout', async () => {
     const { stdout, stderr, code } = await runChild(node);
     assert.equal(code, 0, stderr);
