@@ -10,7 +10,7 @@
 // Left outside the bundle: packages that find files of their own next to their code at run time (node-notifier's
 // helper binaries, ps-list's fastlist.exe), and yaml, loaded with createRequire on first use (agent/lazy-yaml.ts). Code
 // that only some runs need (the plist parsers, undici, each command) is in chunks of its own, imported when needed.
-// dist/cli/meta.json (esbuild's metafile) tells which source files each chunk holds; tests use it to check what a
+// dist/cli/meta.json (the metafiles of all builds) tells which source files each file holds; tests use it to check what a
 // process loaded (test/helpers/loaded-sources.ts).
 import { build } from 'esbuild';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -114,7 +114,7 @@ const common = {
  * One build per command (dist/cli/<command>/), each split into the chunks its own lazy parts need, in the same folder
  * (the path to errors.js is then the same for all of them). A command loads its static code as one file instead of
  * the 20–30 small chunks one build shared between all commands made: every file costs a resolve, a read and a link
- * (status 23 → 9 files, −10 ms; BENCHMARKS.md, "Start-up", fifth pass). The price is disk: code that several commands
+ * (status 23 → 10 files, −8.5 ms; BENCHMARKS.md, "Start-up", fifth pass). The price is disk: code that several commands
  * use is in each of their folders.
  */
 await rm(outdir, { recursive: true, force: true });
