@@ -4,6 +4,7 @@ import type { AgentConfig } from '../config/schema.js';
 import { createServerConnection } from '../enroll/enroll.js';
 import { collectHostFacts } from '../enroll/host-facts.js';
 import { createFileTokenStore, type TokenStore } from '../enroll/token-store.js';
+import { currentOs } from '../inventory/current-os.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Notifier } from '../notify/port.js';
@@ -104,9 +105,9 @@ export async function openTurnOptions(
     const { writeTrayView } = await import('../channel/tray-view.js');
     notify = (evaluation, policy, now) => writeTrayView(config.stateDir, evaluation, policy, now);
   } else if (wiring.notifications !== false) {
-    // Loaded only when used: node-notifier and its helpers are not needed by a headless agent without a desktop.
+    // Loaded only when used: a headless agent without a desktop needs no notifier.
     const { NotificationService } = await import('../notify/service.js');
-    const notifier = wiring.notifier ?? (await import('../notify/node-notifier.js')).createNodeNotifier();
+    const notifier = wiring.notifier ?? (await desktopNotifier());
     const service = new NotificationService({
       stateDir: config.stateDir,
       notifier,
@@ -160,4 +161,11 @@ export async function openTurnOptions(
       await transport?.close().catch(() => {});
     },
   };
+}
+
+/** The headless agent's notifier for this OS: notify-send on Linux, node-notifier's bundled helpers on macOS and Windows. */
+async function desktopNotifier(): Promise<Notifier> {
+  const os = currentOs();
+  if (os === 'linux') return (await import('../notify/notify-send.js')).createNotifySend();
+  return (await import('../notify/node-notifier.js')).createNodeNotifier({ os });
 }

@@ -7,14 +7,10 @@ import { readFile, unlink } from 'node:fs/promises';
 import type { Notification, NotificationConstructorOptions, safeStorage } from 'electron';
 import { DeviceCredentials, type TokenStore } from '../../agent/enroll/token-store.js';
 import type { Logger } from '../../agent/log.js';
-import { AppwachtError } from '../../agent/errors.js';
-import type { DesktopNotification, Notifier } from '../../agent/notify/port.js';
+import { NotifyError, type DesktopNotification, type Notifier } from '../../agent/notify/port.js';
 import { writeFileAtomic } from '../../agent/state/files.js';
 import type { Fetch } from '../../agent/transport/errors.js';
 import type { HttpTransport } from '../../agent/transport/http.js';
-
-/** Like node-notifier.ts's NotifyError (not imported: that module loads node-notifier, which this app does not need). */
-export class NotifyError extends AppwachtError {}
 
 export interface NotificationPort {
   new (options: NotificationConstructorOptions): Pick<Notification, 'show' | 'once'>;

@@ -10,7 +10,7 @@ import { NotificationService } from '../../../agent/notify/service.js';
 import { COMPLIANT, evaluation, finding, policy } from '../../helpers/sample-reports.js';
 import { STATE_FILES } from '../../../agent/state/names.js';
 
-/** A notifier that records instead of showing: the real one is tested against dunst in node-notifier.test.ts. */
+/** A notifier that records instead of showing: the real one is tested against dunst in notify-send.test.ts. */
 function recorder(failing = false): Notifier & { shown: DesktopNotification[] } {
   const shown: DesktopNotification[] = [];
   return {
