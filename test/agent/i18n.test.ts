@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { detectLang, formatDateTime } from '../../agent/i18n.js';
+import { detectLang, formatDate, formatDateTime } from '../../agent/i18n.js';
 
 describe('detectLang()', () => {
   const cases: [string, string | undefined, NodeJS.ProcessEnv, NodeJS.Platform, 'de' | 'en'][] = [
@@ -54,5 +54,27 @@ describe('formatDateTime()', () => {
     assert.equal(formatDateTime(at.toISOString(), 'de'), formatDateTime(at, 'de'));
     assert.equal(formatDateTime(at.getTime(), 'en'), formatDateTime(at, 'en'));
     assert.equal(formatDateTime('yesterday-ish', 'en'), 'yesterday-ish');
+  });
+});
+
+describe('formatDate()', () => {
+  it('writes what Intl writes in the long style (de-DE, en-GB), every month, in the offset the deadline is written in', () => {
+    for (let month = 0; month < 12; month++)
+      for (const day of [1, 9, 28])
+        for (const offset of ['+02:00', '+01:00', '-05:00', 'Z', '+14:00']) {
+          const iso = `2026-${String(month + 1).padStart(2, '0')}-${String(day).padStart(2, '0')}T00:00:00${offset}`;
+          const wall = new Date(Date.UTC(2026, month, day)); // the date as written, whatever the offset
+          for (const lang of ['de', 'en'] as const) {
+            const locale = lang === 'de' ? 'de-DE' : 'en-GB';
+            assert.equal(formatDate(iso, lang), wall.toLocaleDateString(locale, { dateStyle: 'long', timeZone: 'UTC' }), iso);
+          }
+        }
+    assert.equal(formatDate('2026-09-15T00:00:00+02:00', 'de'), '15. September 2026');
+    assert.equal(formatDate('2026-03-01T00:00:00+01:00', 'de'), '1. März 2026');
+    assert.equal(formatDate('2026-09-15T23:30:00-02:00', 'en'), '15 September 2026');
+  });
+
+  it('shows a date that does not parse as written', () => {
+    assert.equal(formatDate('sometime in spring', 'de'), 'sometime in spring');
   });
 });
