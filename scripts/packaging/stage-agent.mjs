@@ -32,10 +32,12 @@ export async function stageAgent(dest = STAGE_AGENT) {
   await rm(dest, { recursive: true, force: true });
   await mkdir(join(dest, 'assets'), { recursive: true });
   await cp(join(REPO, 'bin'), join(dest, 'bin'), { recursive: true });
-  // meta.json (esbuild's metafile) is for the tests; the source maps stay, they are small and name lines in stack traces.
+  // Left out: meta.json (esbuild's metafile) is for the tests, and the source maps (14 of dist/cli's 22 MB, one build per
+  // command) for developers: the installed agent runs without --enable-source-maps, and its bundle keeps names and
+  // lines as written, so a stack trace from the field is read against the same version's build.
   await cp(join(REPO, 'dist', 'cli'), join(dest, 'dist', 'cli'), {
     recursive: true,
-    filter: (src) => !src.endsWith('meta.json'),
+    filter: (src) => !src.endsWith('meta.json') && !src.endsWith('.js.map'),
   });
   await cp(join(REPO, 'assets', 'default-policy.json'), join(dest, 'assets', 'default-policy.json'));
   const root = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8'));

@@ -92,6 +92,8 @@ describe('Linux packages', { skip: buildSkip }, () => {
     ])
       assert.ok(list.includes(` ${path}`), `${path} is in the deb`);
     assert.doesNotMatch(list, /\.\/opt\/Appwacht\/agent\/node_modules\/(better-sqlite3|fastify|pg)\//, 'no server packages');
+    // Source maps stay with the build (14 MB of dist/cli): the installed agent does not read them.
+    assert.doesNotMatch(list, /\.\/opt\/Appwacht\/agent\/dist\/cli\/.*\.js\.map$/m, 'no source maps of the agent');
     if (built.standin) assert.match(info, /STAND-IN Electron/, 'a stand-in build says so in its description');
   });
 
