@@ -23,7 +23,7 @@ function escapeBody(text: string): string {
 /**
  * The headless notifier on Linux: notify-send (libnotify), started directly with its arguments, no shell in between.
  * node-notifier, which the agent used before, does the same through `/bin/sh -c` and loads all its OS backends with
- * it (semver, uuid and with it node:crypto): 8.6 MiB and ~25 ms of CPU in the turn that notifies, for one process
+ * it (semver, uuid and with it node:crypto): 8.6 MiB and ~17 ms of CPU in the turn that notifies, for one process
  * start (BENCHMARKS.md, "Start-up").
  */
 export function createNotifySend(options: NotifySendOptions = {}): Notifier {
