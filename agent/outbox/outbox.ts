@@ -29,7 +29,7 @@ export interface OutboxOptions extends Partial<OutboxLimits> {
 
 // <seq, 12 digits>-<kind>-<reportId>.json: the zero-padded sequence makes name order = enqueue order.
 const ENTRY_NAME = /^(\d{12})-(change|heartbeat)-([0-9a-f-]{36})\.json$/;
-// writeFileAtomic's temp files (".<name>.<pid>.<hex>.tmp"): left behind only by a crash mid-write.
+// writeFileAtomic's temp files (".<name>.<pid>.<random>.tmp"): left behind only by a crash mid-write.
 const TEMP_NAME = /^\..+\.tmp$/;
 const REJECTED = 'rejected';
 const CORRUPT_MARK = '.corrupt-';
